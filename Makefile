@@ -1,0 +1,79 @@
+# medallion — build, run and test the DuckDB extension.
+#
+# Caches live outside the clone so reruns (and CI on the same machine) are
+# fast: cargo's target dir and pip's download cache under ~/.cache/medallion.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+CACHE            ?= $(HOME)/.cache/medallion
+export CARGO_TARGET_DIR ?= $(CACHE)/target
+export PIP_CACHE_DIR    ?= $(CACHE)/pip
+PYTHON           ?= python3
+
+VENV       := .venv
+PY         := $(VENV)/bin/python
+DUCKDB_CLI := $(VENV)/bin/duckdb
+BUILD      := build/release
+EXT        := $(BUILD)/medallion.duckdb_extension
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+
+ORT_VERSION := 1.32.0
+ORT_LIB     := $(BUILD)/libonnxruntime.so.$(ORT_VERSION)
+
+.PHONY: all build ext ort venv run test test-rust test-sql lint clean
+
+all: build
+
+## build: the loadable extension with ONNX Runtime next to it
+build: ext ort
+
+# Always ask cargo (it is incremental); re-append the footer to a fresh copy.
+ext:
+	cargo build --release -p medallion
+	@mkdir -p $(BUILD)
+	$(PYTHON) extension/scripts/append_footer.py $(CARGO_TARGET_DIR)/release/libmedallion.so $(EXT) \
+	    --extension-version v$(VERSION)
+	@echo "built $(EXT)"
+
+# ONNX Runtime's shared library comes from the PyPI wheel (no other source is
+# reachable); the extension looks for it next to itself.
+ort: $(ORT_LIB)
+$(ORT_LIB):
+	@mkdir -p $(BUILD) $(CACHE)/wheels
+	$(PYTHON) -m pip download --quiet onnxruntime==$(ORT_VERSION) --no-deps --only-binary=:all: \
+	    --platform manylinux_2_28_x86_64 --python-version 3.11 -d $(CACHE)/wheels
+	$(PYTHON) -c 'import sys, zipfile, shutil; \
+	    z = zipfile.ZipFile(sys.argv[1]); \
+	    shutil.copyfileobj(z.open("onnxruntime/capi/libonnxruntime.so." + sys.argv[2]), open(sys.argv[3], "wb"))' \
+	    $$(ls $(CACHE)/wheels/onnxruntime-$(ORT_VERSION)-*.whl | head -n1) $(ORT_VERSION) $@
+	ln -sf libonnxruntime.so.$(ORT_VERSION) $(BUILD)/libonnxruntime.so
+
+## venv: the pinned DuckDB CLI and Python hosts (and test tools)
+venv: $(VENV)/.installed
+$(VENV)/.installed: test/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r test/requirements.txt
+	touch $@
+
+## run: build everything and run the pipeline on the shipped data
+run: build venv
+	$(DUCKDB_CLI) -unsigned -batch < sql/00_setup.sql
+
+## test: formatting, lints, Rust tests, and the SQL tests in both hosts
+test: lint test-rust test-sql
+	@echo "make test: all checks passed"
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --release --all-targets -- -D warnings
+
+# --release shares compiled dependencies with the extension build.
+test-rust:
+	cargo test --release
+
+test-sql: build venv
+	$(PY) test/sqllogictest.py --extension $(EXT) --cli $(DUCKDB_CLI) test/sql/*.test
+
+clean:
+	rm -rf build
+	cargo clean

@@ -1,0 +1,109 @@
+//! One error type for the whole extension, and the guard that keeps Rust
+//! panics on our side of the FFI boundary.
+//!
+//! Every SQL function returns `Result<_, Error>`; its message becomes the text
+//! of the DuckDB error the user sees, so each variant names *what* failed and
+//! *where* (function, path, setting, row). Capability modules add variants as
+//! they need them rather than stringly-typed catch-alls.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// What went wrong, phrased for the person who wrote the SQL.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A function was called with an argument it cannot use.
+    #[error("{function}: invalid argument `{argument}`: {reason}")]
+    InvalidArgument {
+        function: &'static str,
+        argument: &'static str,
+        reason: String,
+    },
+    /// Registering a function with DuckDB failed while loading the extension.
+    #[error("medallion: could not register SQL function `{name}`: {source}")]
+    Register {
+        name: &'static str,
+        #[source]
+        source: duckdb::Error,
+    },
+    /// Writing a result back into a DuckDB vector failed.
+    #[error("{function}: could not write the result: {reason}")]
+    Output {
+        function: &'static str,
+        reason: String,
+    },
+    /// A bug on our side: Rust code panicked. Reported instead of unwinding
+    /// into DuckDB, which would abort the host process.
+    #[error("{context}: internal error (Rust panic): {message}")]
+    Panic { context: String, message: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs `work`, turning a panic into [`Error::Panic`] attributed to `context`
+/// (usually the SQL function name).
+///
+/// duckdb-rs also contains panics in the callbacks it wraps; this guard is
+/// ours so that every entry point — including the extension's init and any
+/// raw C callback we register ourselves — reports a panic as a normal DuckDB
+/// error with our context, and so that the behaviour is tested here rather
+/// than assumed from a dependency.
+pub fn guard<T>(context: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(payload) => Err(Error::Panic {
+            context: context.to_string(),
+            message: panic_message(payload.as_ref()),
+        }),
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_passes_through_success_and_errors() {
+        assert_eq!(guard("f", || Ok(7)).unwrap(), 7);
+        let err = guard::<()>("f", || {
+            Err(Error::InvalidArgument {
+                function: "f",
+                argument: "x",
+                reason: "must be positive".into(),
+            })
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "f: invalid argument `x`: must be positive");
+    }
+
+    #[test]
+    fn guard_turns_a_str_panic_into_an_error_naming_the_context() {
+        let err = guard::<()>("delta_write", || panic!("boom")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "delta_write: internal error (Rust panic): boom"
+        );
+    }
+
+    #[test]
+    fn guard_turns_a_formatted_panic_into_an_error() {
+        let err = guard::<()>("f", || panic!("row {}", 42)).unwrap_err();
+        assert!(err.to_string().ends_with("row 42"), "{err}");
+    }
+
+    #[test]
+    fn guard_survives_a_non_string_payload() {
+        let err = guard::<()>("f", || std::panic::panic_any(17_u32)).unwrap_err();
+        assert!(err.to_string().contains("non-string payload"), "{err}");
+    }
+}
