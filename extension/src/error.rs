@@ -26,6 +26,9 @@ pub enum Error {
         #[source]
         source: duckdb::Error,
     },
+    /// DuckDB refused a registration (function, setting) while loading.
+    #[error("medallion: could not register `{name}`: {reason}")]
+    Registration { name: &'static str, reason: String },
     /// Writing a result back into a DuckDB vector failed.
     #[error("{function}: could not write the result: {reason}")]
     Output {

@@ -2,15 +2,16 @@
 //! it was built from, e.g. `0.1.0 (3f2a9c1d4e5b)`.
 //!
 //! Users paste this into bug reports; tests use it to prove the extension
-//! loaded.
+//! loaded. It goes through [`BoundScalar`], so every test that calls it also
+//! exercises our raw bind/invoke path and its panic guard.
 
-use duckdb::core::{DataChunkHandle, Inserter, LogicalTypeId};
-use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
+use duckdb::core::Inserter;
 use duckdb::vtab::arrow::WritableVector;
 
-use crate::error::guard;
-
-pub const NAME: &str = "medallion_version";
+use crate::duck::chunk::InputChunk;
+use crate::duck::scalar::{Bind, BoundScalar, Signature};
+use crate::duck::types::LogicalType;
+use crate::error::Result;
 
 /// The crate version from Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -24,32 +25,28 @@ pub fn version_string() -> String {
 
 pub struct MedallionVersion;
 
-impl VScalar for MedallionVersion {
-    type State = ();
+impl BoundScalar for MedallionVersion {
+    const NAME: &'static str = "medallion_version";
+    type Bound = String;
 
-    fn invoke(
-        _: &Self::State,
-        input: &mut DataChunkHandle,
-        output: &mut dyn WritableVector,
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        guard(NAME, || {
-            let text = version_string();
-            let out = output.flat_vector();
-            // A constant function may still be called with a chunk of rows
-            // (e.g. `SELECT medallion_version() FROM range(5)` when not folded).
-            for row in 0..input.len().max(1) {
-                out.insert(row, text.as_str());
-            }
-            Ok(())
-        })?;
-        Ok(())
+    fn signatures() -> Vec<Signature> {
+        vec![Signature {
+            params: vec![],
+            returns: LogicalType::varchar(),
+        }]
     }
 
-    fn signatures() -> Vec<ScalarFunctionSignature> {
-        vec![ScalarFunctionSignature::exact(
-            vec![],
-            LogicalTypeId::Varchar.into(),
-        )]
+    fn bind(_: &Bind) -> Result<String> {
+        Ok(version_string())
+    }
+
+    fn invoke(text: &String, input: &InputChunk, output: &mut dyn WritableVector) -> Result<()> {
+        let out = output.flat_vector();
+        // A zero-argument call may still arrive with a chunk of rows.
+        for row in 0..input.len().max(1) {
+            out.insert(row, text.as_str());
+        }
+        Ok(())
     }
 }
 

@@ -2,12 +2,10 @@
 
 pub mod medallion_version;
 
-use duckdb::Connection;
-
 use crate::error::Result;
-use crate::register::scalar;
+use crate::register::Registrar;
 
 /// Registers this module's SQL functions.
-pub fn register(con: &Connection) -> Result<()> {
-    scalar::<medallion_version::MedallionVersion>(con, medallion_version::NAME)
+pub fn register(r: &Registrar) -> Result<()> {
+    r.bound_scalar::<medallion_version::MedallionVersion>()
 }
