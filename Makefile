@@ -59,8 +59,19 @@ $(VENV)/.installed: test/requirements.txt
 run: build venv
 	$(DUCKDB_CLI) -unsigned -batch < sql/00_setup.sql
 
-## test: formatting, lints, Rust tests, and the SQL tests in both hosts
-test: lint test-rust test-sql
+.PHONY: stream generate test-py
+
+## stream: replay the shipped sample into landing/ as raw tweet JSON files
+stream:
+	$(PYTHON) tools/stream.py --landing landing
+
+## generate: GEN_ROWS synthetic tweets for benchmarks, as landing files in generated/landing/
+GEN_ROWS ?= 1000000
+generate:
+	$(PYTHON) tools/generate.py --rows $(GEN_ROWS)
+
+## test: formatting, lints, Rust tests, the SQL tests in both hosts, and the Python tests
+test: lint test-rust test-sql test-py
 	@echo "make test: all checks passed"
 
 lint:
@@ -73,6 +84,9 @@ test-rust:
 
 test-sql: build venv
 	$(PY) test/sqllogictest.py --extension $(EXT) --cli $(DUCKDB_CLI) test/sql/*.test
+
+test-py: venv
+	$(PY) -m pytest -q test/python
 
 clean:
 	rm -rf build
