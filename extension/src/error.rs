@@ -35,6 +35,14 @@ pub enum Error {
         function: &'static str,
         reason: String,
     },
+    /// An MLflow call failed. `problem` says what was attempted, where (the
+    /// tracking server and endpoint, or the local store's path) and why; it
+    /// never contains a credential.
+    #[error("{function}: {problem}")]
+    Mlflow {
+        function: &'static str,
+        problem: String,
+    },
     /// A bug on our side: Rust code panicked. Reported instead of unwinding
     /// into DuckDB, which would abort the host process.
     #[error("{context}: internal error (Rust panic): {message}")]

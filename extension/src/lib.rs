@@ -8,6 +8,7 @@
 pub mod core;
 pub mod duck;
 pub mod error;
+pub mod mlflow;
 pub mod register;
 pub mod settings;
 

@@ -41,7 +41,31 @@ impl Setting {
 }
 
 /// Every setting medallion registers. Capabilities add theirs here.
-pub const ALL: &[Setting] = &[];
+pub const ALL: &[Setting] = &[
+    Setting {
+        name: "mlflow_tracking_uri",
+        description: "Where medallion's mlflow_* functions log: http(s)://host:port (an MLflow \
+                      tracking server), file:///dir or a directory (a local MLflow file store); \
+                      empty: ./mlruns",
+        builtin_default: || None,
+    },
+    Setting {
+        name: "mlflow_http_request_timeout",
+        description: "Seconds an MLflow server may take to connect, answer or move data",
+        builtin_default: || Some("30".into()),
+    },
+    Setting {
+        name: "mlflow_http_request_max_retries",
+        description: "Retries of an MLflow request that failed transiently (connection, 429, 5xx)",
+        builtin_default: || Some("3".into()),
+    },
+    Setting {
+        name: "mlflow_http_request_backoff_factor",
+        description:
+            "Seconds before the first retry of an MLflow request; doubled for each next one",
+        builtin_default: || Some("0.5".into()),
+    },
+];
 
 /// Registers `settings` as DuckDB config options on the database.
 pub fn register(r: &Registrar, settings: &[Setting]) -> Result<()> {

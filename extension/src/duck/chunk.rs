@@ -54,6 +54,34 @@ pub struct Column<'a> {
 }
 
 impl<'a> Column<'a> {
+    /// Wraps a raw vector of `len` rows (a child of a nested input vector;
+    /// see [`super::nested`]).
+    ///
+    /// # Safety
+    /// `vector` must be a flat vector with at least `len` rows that lives as
+    /// long as `'a`.
+    pub(crate) unsafe fn from_raw(vector: ffi::duckdb_vector, len: usize) -> Self {
+        Column {
+            vector,
+            len,
+            _chunk: std::marker::PhantomData,
+        }
+    }
+
+    /// The raw vector, for the nested readers in [`super::nested`].
+    pub(crate) fn raw(&self) -> ffi::duckdb_vector {
+        self.vector
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Whether row `row` holds a value (false for SQL NULL).
     pub fn is_valid(&self, row: usize) -> bool {
         let validity = unsafe { ffi::duckdb_vector_get_validity(self.vector) };

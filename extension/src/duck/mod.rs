@@ -5,6 +5,8 @@
 //! raw API for these jobs themselves.
 
 pub mod chunk;
+pub mod nested;
 pub mod scalar;
+pub mod text;
 pub mod types;
 pub mod value;

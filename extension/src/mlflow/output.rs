@@ -1,0 +1,64 @@
+//! Writing result vectors, and grouping a chunk's rows by run.
+
+use duckdb::core::Inserter;
+use duckdb::vtab::arrow::WritableVector;
+
+/// Writes BOOLEAN results (`None`: NULL).
+pub fn bools(output: &mut dyn WritableVector, values: &[Option<bool>]) {
+    let mut out = output.flat_vector();
+    for (row, v) in values.iter().enumerate() {
+        match v {
+            Some(b) => unsafe { out.as_mut_slice::<bool>()[row] = *b },
+            None => out.set_null(row),
+        }
+    }
+}
+
+/// Writes BIGINT results.
+pub fn bigints(output: &mut dyn WritableVector, values: &[Option<i64>]) {
+    let mut out = output.flat_vector();
+    for (row, v) in values.iter().enumerate() {
+        match v {
+            Some(n) => unsafe { out.as_mut_slice::<i64>()[row] = *n },
+            None => out.set_null(row),
+        }
+    }
+}
+
+/// Writes VARCHAR results.
+pub fn strings(output: &mut dyn WritableVector, values: &[Option<String>]) {
+    let mut out = output.flat_vector();
+    for (row, v) in values.iter().enumerate() {
+        match v {
+            Some(s) => out.insert(row, s.as_str()),
+            None => out.set_null(row),
+        }
+    }
+}
+
+/// The rows of a chunk grouped by run id, in first-seen order (NULL run ids
+/// are left out): one backend call per run per chunk.
+pub fn by_run<S: AsRef<str>>(run_ids: &[Option<S>]) -> Vec<(String, Vec<usize>)> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (row, id) in run_ids.iter().enumerate() {
+        let Some(id) = id else { continue };
+        let id = id.as_ref().trim();
+        match groups.iter_mut().find(|(g, _)| g == id) {
+            Some((_, rows)) => rows.push(row),
+            None => groups.push((id.to_string(), vec![row])),
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rows_group_by_run_in_order() {
+        let ids = [Some("b"), Some("a"), None, Some("b")];
+        assert_eq!(
+            super::by_run(&ids),
+            vec![("b".to_string(), vec![0, 3]), ("a".to_string(), vec![1])]
+        );
+    }
+}
