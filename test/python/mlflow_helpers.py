@@ -122,7 +122,7 @@ class FakeMlflow:
                 body = json.loads(raw) if raw.startswith(b"{") else {}
                 path = self.path.split("?")[0]
                 endpoint = path.split("/api/2.0/mlflow/")[-1]
-                fake.requests.append((self.command, self.path, dict(self.headers), body))
+                fake.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 actions = fake.plan.get(endpoint, [])
                 action = actions.pop(0) if actions else None
                 if isinstance(action, int):

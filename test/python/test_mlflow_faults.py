@@ -49,7 +49,7 @@ def test_a_timed_out_write_that_landed_is_not_sent_again():
         # The server stores the batch, then answers after the client gave up.
         fake.plan["runs/log-batch"] = [("sleep", 2.5)]
         con = connect(fake.url, **FAST)
-        assert one(con, f"SELECT count(*) FROM (SELECT mlflow_log_metric('{RUN}', 'loss', i / 10, i) FROM range(5) t(i))") == 5
+        assert one(con, f"SELECT count(*) FILTER (WHERE ok) FROM (SELECT mlflow_log_metric('{RUN}', 'loss', i / 10, i) AS ok FROM range(5) t(i))") == 5
         assert len(fake.calls("runs/log-batch")) == 1
         assert sorted(m["step"] for m in fake.metrics) == [0, 1, 2, 3, 4]
 
@@ -90,7 +90,7 @@ def test_token_is_sent_but_never_printed(monkeypatch):
         with pytest.raises(duckdb.Error) as e:
             con.execute(f"SELECT mlflow_log_param('{RUN}', 'k', 'v')")
         assert "HTTP 401" in str(e.value) and "s3cr3t" not in str(e.value)
-        assert fake.requests[0][2].get("Authorization") == "Bearer s3cr3t-token"
+        assert fake.requests[0][2].get("authorization") == "Bearer s3cr3t-token"
 
 
 @pytest.mark.parametrize("uri, message", [

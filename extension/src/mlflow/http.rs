@@ -278,13 +278,17 @@ fn transport_failure(
     (failure, maybe_applied && retryable)
 }
 
-/// `: <error_code>: <message>` from an MLflow error body, else a short excerpt.
+/// ` <error_code>: <message>` from an MLflow error body, else `: ` and a
+/// short excerpt of the body.
 fn mlflow_error(text: &str) -> String {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
         let code = v.get("error_code").and_then(|c| c.as_str()).unwrap_or("");
         let message = v.get("message").and_then(|c| c.as_str()).unwrap_or("");
-        if !code.is_empty() || !message.is_empty() {
-            return format!(": {code}: {message}");
+        if !code.is_empty() {
+            return format!(" {code}: {message}");
+        }
+        if !message.is_empty() {
+            return format!(": {message}");
         }
     }
     let excerpt: String = text.trim().chars().take(200).collect();
@@ -361,7 +365,7 @@ mod tests {
         let body = r#"{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Run 'x' not found"}"#;
         assert_eq!(
             mlflow_error(body),
-            ": RESOURCE_DOES_NOT_EXIST: Run 'x' not found"
+            " RESOURCE_DOES_NOT_EXIST: Run 'x' not found"
         );
         assert_eq!(mlflow_error(""), "");
         assert_eq!(
