@@ -15,6 +15,7 @@ mod output;
 pub mod plot;
 pub mod registry;
 pub mod rest;
+mod rest_support;
 pub mod session;
 mod sql_artifacts;
 mod sql_metrics;

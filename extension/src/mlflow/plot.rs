@@ -29,7 +29,7 @@ pub fn confusion_matrix_png(
     register_font();
     let n = labels.len().max(1) as u32;
     let cell = (560 / n).clamp(36, 120);
-    let (left, top, bottom, right) = (170u32, 70u32, 120u32, 30u32);
+    let (left, top, bottom, right) = (170u32, 70u32, 90u32, 30u32);
     let (width, height) = (left + n * cell + right, top + n * cell + bottom);
     let mut rgb = vec![255u8; (width * height * 3) as usize];
     {

@@ -64,7 +64,7 @@ impl TrackingUri {
                 return Err(malformed("the host contains characters a host cannot have"));
             }
             if let Some(p) = port {
-                if p.parse::<u16>().map_or(true, |p| p == 0) {
+                if !p.parse::<u16>().is_ok_and(|p| p != 0) {
                     return Err(malformed(&format!(
                         "port {p:?} is not a number in 1..65535"
                     )));
