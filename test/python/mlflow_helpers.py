@@ -45,15 +45,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def mlflow_server(workdir: Path, startup_timeout: float = 120.0):
-    """A real `mlflow server` (sqlite backend, artifacts proxied) on a free port."""
+def mlflow_server(workdir: Path, startup_timeout: float = 120.0, backend_store_uri: str | None = None):
+    """A real `mlflow server` (sqlite backend unless given, artifacts proxied) on a free port."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     mlflow_bin = Path(sys.executable).parent / "mlflow"
     log = open(workdir / "server.log", "wb")
     proc = subprocess.Popen(
         [str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{workdir}/mlflow.db",
+         "--backend-store-uri", backend_store_uri or f"sqlite:///{workdir}/mlflow.db",
          "--artifacts-destination", str(workdir / "artifacts"),
          "--serve-artifacts", "--workers", "1"],
         cwd=workdir, stdout=log, stderr=subprocess.STDOUT,

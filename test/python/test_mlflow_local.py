@@ -14,7 +14,7 @@ import pytest
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
 
-from mlflow_helpers import connect, make_model_dir, one, same_tree  # noqa: E402
+from mlflow_helpers import connect, make_model_dir, mlflow_server, one, same_tree  # noqa: E402
 
 
 @pytest.fixture
@@ -108,3 +108,27 @@ def test_failed_statement_marks_the_run_failed(store):
 def duckdb_error():
     import duckdb
     return duckdb.Error
+
+
+def test_mlflow_ui_serves_the_local_store(store):
+    """`mlflow ui --backend-store-uri <dir>` is `mlflow server` on that store:
+    its REST API (what the UI reads) lists our run, metrics and artifacts."""
+    import urllib.parse
+    import urllib.request
+
+    uri, tmp = store
+    con = connect(uri)
+    run = one(con, "SELECT mlflow_start_run('ui check', 'shown')")
+    con.execute(f"SELECT mlflow_log_metric('{run}', 'f1', 0.81)")
+    con.execute(f"SELECT mlflow_log_confusion_matrix('{run}', [{{'actual': 'a', 'predicted': 'b', 'count': 1}}])")
+    con.execute(f"SELECT mlflow_end_run('{run}')")
+    (tmp / "ui").mkdir()
+    with mlflow_server(tmp / "ui", backend_store_uri=uri) as url:
+        def get(path, **query):
+            with urllib.request.urlopen(f"{url}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(query)}") as r:
+                return json.load(r)
+        r = get("runs/get", run_id=run)["run"]
+        assert r["info"]["status"] == "FINISHED" and r["info"]["run_name"] == "shown"
+        assert r["data"]["metrics"][0]["key"] == "f1"
+        files = get("artifacts/list", run_id=run)["files"]
+        assert sorted(f["path"] for f in files) == ["confusion_matrix.json", "confusion_matrix.png"]

@@ -141,6 +141,48 @@ pub fn cache_root() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mlflow::local::LocalStore;
+
+    /// Registers a model directory in a local store and resolves it back,
+    /// by alias and by version, to the same bytes.
+    #[test]
+    fn register_then_resolve_in_a_local_store() {
+        let tmp = std::env::temp_dir().join(format!(
+            "medallion-registry-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let model = tmp.join("model");
+        std::fs::create_dir_all(model.join("tokenizer")).unwrap();
+        let onnx: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(model.join("model.onnx"), &onnx).unwrap();
+        std::fs::write(model.join("tokenizer/vocab.txt"), "[PAD]\nhello\n").unwrap();
+        let store_dir = tmp.join("mlruns");
+        let store = LocalStore::new(store_dir.clone());
+        let exp = store.experiment_id("registry").unwrap();
+        let run = store.create_run(&exp, Some("train"), &[]).unwrap();
+        let tags = [("f1".to_string(), "0.81".to_string())];
+        let v = register_model(&store, "bert", &model, &run, &tags, Some("champion")).unwrap();
+        assert_eq!(v.version, 1);
+
+        let uri = format!("file://{}", store_dir.display());
+        for model_uri in ["models:/bert@champion", "models:/bert/1"] {
+            let dir = resolve_model_uri(model_uri, Some(&uri)).unwrap();
+            assert_eq!(
+                std::fs::read(dir.join("model.onnx")).unwrap(),
+                onnx,
+                "{model_uri}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(dir.join("tokenizer/vocab.txt")).unwrap(),
+                "[PAD]\nhello\n"
+            );
+        }
+        let err = resolve_model_uri("models:/bert@nobody", Some(&uri))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("resolve_model_uri: resolving models:/bert@nobody: registered model \"bert\" has no alias \"nobody\""), "{err}");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
 
     #[test]
     fn model_uris() {
