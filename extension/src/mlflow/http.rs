@@ -23,6 +23,9 @@ use std::time::Duration;
 
 use super::tracking::{Failure, FailureKind, Outcome};
 
+/// GETs under this prefix are file downloads, streamed as they come.
+const DOWNLOADS: &str = "/api/2.0/mlflow-artifacts/artifacts/";
+
 /// Timeouts and retries, from the `mlflow_http_request_*` settings.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpOptions {
@@ -201,11 +204,10 @@ impl Http {
             }
         };
         let status = response.status().as_u16();
-        let is_json = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("json"));
+        // A file download (GET under the artifacts proxy) is passed on as raw
+        // bytes whatever its content type: a model's config.json must arrive
+        // byte for byte, not re-serialised.
+        let download = method == "GET" && path.starts_with(DOWNLOADS);
         let mut body = response.into_body();
         if !(200..300).contains(&status) {
             let text = body
@@ -215,7 +217,7 @@ impl Http {
                 .unwrap_or_default();
             return Ok(Err((status, text)));
         }
-        if is_json || method != "GET" {
+        if !download {
             let text = body.with_config().limit(256 << 20).read_to_string()?;
             let value = if text.trim().is_empty() {
                 serde_json::Value::Null

@@ -71,6 +71,9 @@ impl LocalStore {
         let entries = fs::read_dir(&self.root)
             .map_err(|e| Failure::io("cannot read the local MLflow store", &self.root, &e))?;
         for entry in entries.flatten() {
+            if entry.file_name() == "models" || entry.file_name() == ".trash" {
+                continue; // the registry and deleted experiments hold no live runs
+            }
             let dir = entry.path().join(run_id);
             if dir.join("meta.yaml").is_file() {
                 return Ok(dir);
@@ -167,10 +170,19 @@ impl Tracking for LocalStore {
         metrics: &[Metric],
         tags: &[(String, String)],
     ) -> Outcome<()> {
+        // Check every key first: a bad one logs nothing.
+        for (key, _) in params {
+            check_key("param", key)?;
+        }
+        for m in metrics {
+            check_key("metric", &m.key)?;
+        }
+        for (key, _) in tags {
+            check_key("tag", key)?;
+        }
         let dir = self.run_dir(run_id)?;
         let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
         for (key, value) in params {
-            check_key("param", key)?;
             let path = dir.join("params").join(key);
             match fs::read_to_string(&path) {
                 Ok(old) if old == *value => continue,
@@ -185,15 +197,11 @@ impl Tracking for LocalStore {
             }
         }
         for m in metrics {
-            check_key("metric", &m.key)?;
-        }
-        for m in metrics {
             let path = dir.join("metrics").join(&m.key);
             let line = format!("{} {} {}\n", m.timestamp, m.value, m.step);
             append(&path, line.as_bytes())?;
         }
         for (key, value) in tags {
-            check_key("tag", key)?;
             write_atomic(&dir.join("tags").join(key), value.as_bytes())?;
         }
         Ok(())

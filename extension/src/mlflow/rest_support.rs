@@ -7,7 +7,6 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::http::{escape_path, Answer, Body, Replay};
-use super::local::write_atomic;
 use super::rest::{RestStore, ARTIFACTS};
 use super::tracking::{check_artifact_path, Failure, ModelVersion, Outcome};
 
@@ -61,8 +60,7 @@ impl RestStore {
                     std::io::copy(&mut reader, &mut out)
                         .map_err(|e| Failure::io(&what, &target, &e))?;
                 }
-                Answer::Json(v) => write_atomic(&target, v.to_string().as_bytes())?,
-                Answer::AlreadyApplied => {}
+                _ => return Err(self.unexpected(&what, "no file")),
             }
         }
         Ok(())
