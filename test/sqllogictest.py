@@ -248,6 +248,7 @@ def run_file(path: str, host: str, args) -> tuple[int, list[str]]:
     try:
         results = run_python(records, ctx) if host == "python" else run_cli(records, ctx, args.cli)
         for rec, rows, error in results:
+            rec.expected = [substitute(line, ctx) for line in rec.expected]
             problem = check(rec, rows, error)
             if problem is None:
                 passed += 1

@@ -43,6 +43,14 @@ pub enum Error {
         function: &'static str,
         problem: String,
     },
+    /// Reading or writing a file failed.
+    #[error("{function}: cannot write '{path}': {source}")]
+    Io {
+        function: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// A bug on our side: Rust code panicked. Reported instead of unwinding
     /// into DuckDB, which would abort the host process.
     #[error("{context}: internal error (Rust panic): {message}")]

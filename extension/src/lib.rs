@@ -5,10 +5,12 @@
 //! modules (`delta`, `sentiment`, `mlflow`), one file per SQL function;
 //! `duck` holds the C API plumbing they share.
 
+pub mod chart;
 pub mod core;
 pub mod duck;
 pub mod error;
 pub mod mlflow;
+pub mod png;
 pub mod register;
 pub mod settings;
 

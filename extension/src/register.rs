@@ -79,6 +79,7 @@ impl Drop for Registrar {
 pub fn all(r: &Registrar) -> Result<()> {
     crate::settings::register(r, crate::settings::ALL)?;
     crate::core::register(r)?;
+    crate::chart::register(r)?;
     crate::mlflow::register(r)?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 pub mod chunk;
 pub mod nested;
+pub mod output;
 pub mod scalar;
 pub mod text;
 pub mod types;

@@ -1,40 +1,6 @@
-//! Writing result vectors, and grouping a chunk's rows by run.
+//! Grouping a chunk's rows by run; the result writers live in `duck::output`.
 
-use duckdb::core::Inserter;
-use duckdb::vtab::arrow::WritableVector;
-
-/// Writes BOOLEAN results (`None`: NULL).
-pub fn bools(output: &mut dyn WritableVector, values: &[Option<bool>]) {
-    let mut out = output.flat_vector();
-    for (row, v) in values.iter().enumerate() {
-        match v {
-            Some(b) => unsafe { out.as_mut_slice::<bool>()[row] = *b },
-            None => out.set_null(row),
-        }
-    }
-}
-
-/// Writes BIGINT results.
-pub fn bigints(output: &mut dyn WritableVector, values: &[Option<i64>]) {
-    let mut out = output.flat_vector();
-    for (row, v) in values.iter().enumerate() {
-        match v {
-            Some(n) => unsafe { out.as_mut_slice::<i64>()[row] = *n },
-            None => out.set_null(row),
-        }
-    }
-}
-
-/// Writes VARCHAR results.
-pub fn strings(output: &mut dyn WritableVector, values: &[Option<String>]) {
-    let mut out = output.flat_vector();
-    for (row, v) in values.iter().enumerate() {
-        match v {
-            Some(s) => out.insert(row, s.as_str()),
-            None => out.set_null(row),
-        }
-    }
-}
+pub use crate::duck::output::{bigints, bools, strings};
 
 /// The rows of a chunk grouped by run id, in first-seen order (NULL run ids
 /// are left out): one backend call per run per chunk.

@@ -1,23 +1,11 @@
 //! PNG pictures of results: a confusion-matrix heatmap drawn with `plotters`
 //! into an RGB buffer (its bitmap backend, no system libraries) and encoded
-//! with `png`. Text uses DejaVu Sans, embedded from the `dejavu` crate and
-//! rendered by `ab_glyph`, so nothing depends on the machine's fonts.
-
-use std::sync::Once;
+//! with `png` (font and encoder shared with other drawings in `crate::png`).
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::FontStyle;
 
-const FONT: &str = "medallion-sans";
-
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // DejaVu Sans ships inside the `dejavu` crate; it is a valid font.
-        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
-    });
-}
+use crate::png::{encode_rgb, register_font, FONT};
 
 /// A heatmap of `counts[actual][predicted]` with the count in each cell,
 /// `labels` along both axes, as PNG bytes.
@@ -96,19 +84,7 @@ pub fn confusion_matrix_png(
         .map_err(|e| e.to_string())?;
         area.present().map_err(|e| e.to_string())?;
     }
-    encode_png(&rgb, width, height)
-}
-
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut out, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-        writer.write_image_data(rgb).map_err(|e| e.to_string())?;
-    }
-    Ok(out)
+    encode_rgb(&rgb, width, height)
 }
 
 #[cfg(test)]
