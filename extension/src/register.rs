@@ -6,11 +6,14 @@
 use duckdb::vscalar::VScalar;
 use duckdb::Connection;
 
+use crate::duck::raw::RawConnection;
 use crate::error::{Error, Result};
 
-/// Registers every SQL function medallion provides.
-pub fn all(con: &Connection) -> Result<()> {
+/// Registers every SQL function medallion provides. `raw` is a raw connection
+/// to the same database for what duckdb-rs cannot register (aggregates).
+pub fn all(con: &Connection, raw: &RawConnection) -> Result<()> {
     crate::core::register(con)?;
+    crate::delta::register(con, raw)?;
     Ok(())
 }
 
