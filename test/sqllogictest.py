@@ -18,7 +18,7 @@ Records (separated by blank lines; ``#`` lines are comments):
     mode skip / mode unskip    skip records until unskip
     halt                       stop the file here
 
-Placeholders: ``__TEST_DIR__`` (a fresh temp dir per file and host),
+Placeholders (in SQL and in expected error text): ``__TEST_DIR__`` (a fresh temp dir per file and host),
 ``__WORKING_DIRECTORY__`` (the repo root), ``__EXTENSION__`` (the extension path).
 Values print as DuckDB prints them: NULL, true/false, ``(empty)`` for ''.
 
@@ -248,6 +248,9 @@ def run_file(path: str, host: str, args) -> tuple[int, list[str]]:
     try:
         results = run_python(records, ctx) if host == "python" else run_cli(records, ctx, args.cli)
         for rec, rows, error in results:
+            # Placeholders in expected error text mean the same as in the SQL.
+            if rec.kind == "statement_error":
+                rec = dataclasses.replace(rec, expected=[substitute(e, ctx) for e in rec.expected])
             problem = check(rec, rows, error)
             if problem is None:
                 passed += 1

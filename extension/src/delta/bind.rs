@@ -57,15 +57,15 @@ pub fn named_bool(bind: &BindInfo, name: &str) -> Option<bool> {
         .map(|v| v.to_bool())
 }
 
-/// `version := N` or `timestamp := '...'` (not both) → which snapshot to read.
+/// `version := N` or `as_of := TIMESTAMPTZ` (not both) → which snapshot to read.
 pub fn time_travel(function: &'static str, path: &str, bind: &BindInfo) -> Result<At> {
     let version = named_i64(bind, "version");
-    let ts = named_str(bind, "timestamp");
+    let ts = named_str(bind, "as_of");
     match (version, ts) {
         (Some(_), Some(_)) => Err(err(
             function,
             path,
-            "give either version or timestamp, not both",
+            "give either version or as_of, not both",
         )),
         (Some(v), None) => Ok(At::Version(v)),
         (None, Some(t)) => parse_timestamp(&t).map(At::Timestamp).ok_or_else(|| {

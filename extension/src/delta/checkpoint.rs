@@ -12,7 +12,7 @@ use duckdb::core::{LogicalTypeHandle, LogicalTypeId};
 use duckdb::vtab::BindInfo;
 
 use super::bind;
-use super::table::{block_on, describe, err, open, At};
+use super::table::{block_on, describe, enter, err, open, At};
 use crate::duck::batch_table::BatchFunction;
 use crate::error::Result;
 
@@ -20,6 +20,7 @@ pub const NAME: &str = "delta_checkpoint";
 
 /// Checkpoints the latest version; returns it and the checkpoint file name.
 pub fn checkpoint(path: &str) -> Result<(i64, String)> {
+    let _rt = enter();
     let table = block_on(open(NAME, path, &At::Latest))?;
     block_on(deltalake::checkpoints::create_checkpoint(&table, None))
         .map_err(|e| err(NAME, path, describe(&e)))?;
@@ -40,8 +41,8 @@ impl BatchFunction for DeltaCheckpoint {
         ]
     }
 
-    fn overloads() -> Vec<Vec<LogicalTypeHandle>> {
-        vec![vec![LogicalTypeId::Varchar.into()]]
+    fn parameters() -> Vec<LogicalTypeHandle> {
+        vec![LogicalTypeId::Varchar.into()]
     }
 
     fn bind(b: &BindInfo) -> Result<String> {

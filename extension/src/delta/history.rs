@@ -1,4 +1,4 @@
-//! `delta_history(path [, limit := N])` → one row per version, newest first:
+//! `delta_history(path [, max_versions := N])` → one row per version, newest first:
 //! version, timestamp, operation, parameters and metrics (JSON text), user
 //! metadata, engine. Read straight from the `_delta_log/*.json` commit files,
 //! so every version present is listed with its true number (delta-rs' own
@@ -33,12 +33,11 @@ pub struct Commit {
     pub is_blind_append: Option<bool>,
 }
 
-/// Lists the commits of the table at `path`, newest first.
-pub fn history(function: &'static str, path: &str, limit: Option<usize>) -> Result<Vec<Commit>> {
+/// The commit files of the table at `path` as (version, file), newest first.
+fn commit_files(function: &'static str, path: &str) -> Result<Vec<(i64, std::path::PathBuf)>> {
     let url = table_url(function, path)?;
     let dir = local_dir(&url).ok_or_else(|| err(function, path, "not a local table"))?;
-    let log = dir.join("_delta_log");
-    let entries = std::fs::read_dir(&log).map_err(|_| {
+    let entries = std::fs::read_dir(dir.join("_delta_log")).map_err(|_| {
         err(
             function,
             path,
@@ -63,46 +62,72 @@ pub fn history(function: &'static str, path: &str, limit: Option<usize>) -> Resu
         ));
     }
     versions.sort_by(|a, b| b.0.cmp(&a.0));
-    if let Some(l) = limit {
-        versions.truncate(l);
-    }
-    let mut out = Vec::with_capacity(versions.len());
-    for (version, file) in versions {
-        let text = std::fs::read_to_string(&file).map_err(|e| {
+    Ok(versions)
+}
+
+fn read_commit(
+    function: &'static str,
+    path: &str,
+    version: i64,
+    file: &std::path::Path,
+) -> Result<Commit> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        err(
+            function,
+            path,
+            format!("cannot read {}: {e}", file.display()),
+        )
+    })?;
+    let mut c = Commit {
+        version,
+        ..Default::default()
+    };
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: Value = serde_json::from_str(line).map_err(|e| {
             err(
                 function,
                 path,
-                format!("cannot read {}: {e}", file.display()),
+                format!(
+                    "the transaction log (_delta_log) is corrupt: version {version}, line {}: {e}",
+                    n + 1
+                ),
             )
         })?;
-        let mut c = Commit {
-            version,
-            ..Default::default()
-        };
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let v: Value = serde_json::from_str(line).map_err(|e| {
-                err(function, path, format!(
-                    "the transaction log (_delta_log) is corrupt: version {version}, line {}: {e}", n + 1
-                ))
-            })?;
-            if let Some(ci) = v.get("commitInfo") {
-                c = parse_commit_info(version, ci);
-            }
+        if let Some(ci) = v.get("commitInfo") {
+            c = parse_commit_info(version, ci);
         }
-        if c.timestamp_ms.is_none() {
-            c.timestamp_ms = std::fs::metadata(&file)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_millis() as i64);
-        }
-        out.push(c);
     }
-    Ok(out)
+    if c.timestamp_ms.is_none() {
+        c.timestamp_ms = std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64);
+    }
+    Ok(c)
+}
+
+/// Lists the commits of the table at `path`, newest first.
+pub fn history(function: &'static str, path: &str, limit: Option<usize>) -> Result<Vec<Commit>> {
+    let mut versions = commit_files(function, path)?;
+    if let Some(l) = limit {
+        versions.truncate(l);
+    }
+    versions
+        .iter()
+        .map(|(v, f)| read_commit(function, path, *v, f))
+        .collect()
+}
+
+/// The oldest commit still in the log.
+pub fn earliest(function: &'static str, path: &str) -> Result<Commit> {
+    let versions = commit_files(function, path)?;
+    let (v, f) = versions.last().expect("non-empty");
+    read_commit(function, path, *v, f)
 }
 
 fn parse_commit_info(version: i64, ci: &Value) -> Commit {
@@ -150,17 +175,17 @@ impl BatchFunction for DeltaHistory {
         ]
     }
 
-    fn overloads() -> Vec<Vec<LogicalTypeHandle>> {
-        vec![vec![LogicalTypeId::Varchar.into()]]
+    fn parameters() -> Vec<LogicalTypeHandle> {
+        vec![LogicalTypeId::Varchar.into()]
     }
 
     fn named_parameters() -> Vec<(&'static str, LogicalTypeId)> {
-        vec![("limit", LogicalTypeId::Bigint)]
+        vec![("max_versions", LogicalTypeId::Bigint)]
     }
 
     fn bind(b: &BindInfo) -> Result<Args> {
         let path = bind::path(NAME, b)?;
-        let limit = bind::named_i64(b, "limit").map(|l| l.max(0) as usize);
+        let limit = bind::named_i64(b, "max_versions").map(|l| l.max(0) as usize);
         Ok(Args { path, limit })
     }
 

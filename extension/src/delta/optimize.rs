@@ -1,4 +1,4 @@
-//! `optimize_zorder(path, columns [, target_file_size])`: compacts each
+//! `optimize_zorder(path, columns [, target_file_size := bytes])`: compacts each
 //! partition's files into files of about the target size, rows in Z-order of
 //! `columns`, committed as ONE `OPTIMIZE` transaction (removes + adds with
 //! `dataChange = false`), so readers see either the old files or the new.
@@ -24,7 +24,7 @@ use duckdb::vtab::BindInfo;
 
 use super::bind;
 use super::scan::{ScanPlan, Scanner};
-use super::table::{block_on, describe, err, open, At};
+use super::table::{block_on, describe, enter, err, open, At};
 use super::zorder::zorder_sort;
 use crate::duck::batch_table::BatchFunction;
 use crate::error::Result;
@@ -45,6 +45,7 @@ pub struct OptimizeReport {
 
 /// Z-orders every partition that has more than one file.
 pub fn optimize_zorder(path: &str, columns: &[String], target: u64) -> Result<OptimizeReport> {
+    let _rt = enter();
     let table = block_on(open(NAME, path, &At::Latest))?;
     let plan = Arc::new(ScanPlan::new(NAME, path, &table)?);
     let names: Vec<&str> = plan
@@ -199,16 +200,9 @@ impl BatchFunction for OptimizeZorder {
         ]
     }
 
-    fn overloads() -> Vec<Vec<LogicalTypeHandle>> {
-        let list = || LogicalTypeHandle::list(&LogicalTypeId::Varchar.into());
-        let s = || LogicalTypeHandle::from(LogicalTypeId::Varchar);
-        let n = || LogicalTypeHandle::from(LogicalTypeId::Bigint);
-        vec![
-            vec![s(), list()],
-            vec![s(), s()],
-            vec![s(), list(), n()],
-            vec![s(), s(), n()],
-        ]
+    fn parameters() -> Vec<LogicalTypeHandle> {
+        // ANY: a list (['user', 'ts']) or a comma-separated string ('user, ts').
+        vec![LogicalTypeId::Varchar.into(), LogicalTypeId::Any.into()]
     }
 
     fn named_parameters() -> Vec<(&'static str, LogicalTypeId)> {
@@ -232,13 +226,7 @@ impl BatchFunction for OptimizeZorder {
                 .filter(|c| !c.is_empty())
                 .collect(),
         };
-        let positional = (b.get_parameter_count() > 2)
-            .then(|| b.get_parameter(2))
-            .filter(|v| !v.is_null())
-            .map(|v| v.to_int64());
-        let target = positional
-            .or(bind::named_i64(b, "target_file_size"))
-            .unwrap_or(DEFAULT_TARGET as i64);
+        let target = bind::named_i64(b, "target_file_size").unwrap_or(DEFAULT_TARGET as i64);
         if target < 1024 {
             return Err(err(
                 NAME,

@@ -1,4 +1,4 @@
-//! `delta_read(path [, version := N | timestamp := '...'])` → the table's rows.
+//! `delta_read(path [, version := N | as_of := TIMESTAMPTZ])` → the table's rows.
 //!
 //! Bind resolves the snapshot (time travel included) and its file list from
 //! the log; the scan streams the Parquet files with projection pushdown and
@@ -13,8 +13,9 @@ use duckdb::vtab::arrow::{to_duckdb_logical_type, write_arrow_array_to_vector};
 use duckdb::vtab::{BindInfo, InitInfo, TableFunctionInfo, VTab};
 
 use super::bind;
+use super::history;
 use super::scan::{ScanPlan, Scanner};
-use super::table::{block_on, err, open};
+use super::table::{block_on, err, open, At};
 use crate::duck::arrow_bridge::{array_59_to_60, datatype_59_to_60};
 use crate::error::guard;
 
@@ -40,6 +41,20 @@ impl VTab for DeltaRead {
         Ok(guard(NAME, || {
             let path = bind::path(NAME, b)?;
             let at = bind::time_travel(NAME, &path, b)?;
+            if let At::Timestamp(ts) = &at {
+                // delta-rs answers version 0 for a time before the first commit.
+                let first = history::earliest(NAME, &path)?;
+                if first
+                    .timestamp_ms
+                    .is_some_and(|f| ts.timestamp_millis() < f)
+                {
+                    return Err(err(
+                        NAME,
+                        &path,
+                        "no version was committed at or before that time",
+                    ));
+                }
+            }
             let table = block_on(open(NAME, &path, &at))?;
             let plan = ScanPlan::new(NAME, &path, &table)?;
             for f in plan.schema.fields() {
@@ -107,7 +122,7 @@ impl VTab for DeltaRead {
     fn named_parameters() -> Option<Vec<(String, LogicalTypeHandle)>> {
         Some(vec![
             ("version".into(), LogicalTypeId::Bigint.into()),
-            ("timestamp".into(), LogicalTypeId::Varchar.into()),
+            ("as_of".into(), LogicalTypeId::TimestampTZ.into()),
         ])
     }
 }

@@ -25,6 +25,12 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// Enters the runtime's context for synchronous delta-rs calls that spawn or
+/// build streams (they panic outside a runtime).
+pub fn enter() -> tokio::runtime::EnterGuard<'static> {
+    runtime().enter()
+}
+
 /// Runs a future to completion from a (non-async) DuckDB callback thread.
 pub fn block_on<F: Future>(f: F) -> F::Output {
     runtime().block_on(f)
@@ -99,6 +105,7 @@ pub fn is_missing(e: &DeltaTableError) -> bool {
     matches!(e, DeltaTableError::NotATable(_))
         || e.to_string().contains("No files in log segment")
         || e.to_string().contains("not a Delta table")
+        || e.to_string().contains("Path does not exist")
 }
 
 /// Opens an existing table at `at`; a missing table or bad version is an error
@@ -123,8 +130,32 @@ pub async fn open(function: &'static str, path: &str, at: &At) -> Result<DeltaTa
             path,
             "no Delta table at this path (no _delta_log)",
         )),
+        Err(e) if *at != At::Latest => {
+            // Name the versions that exist instead of the kernel's log-segment text.
+            let latest = match DeltaTableBuilder::from_url(url_again(function, path)?) {
+                Ok(b) => b.load().await.ok().and_then(|t| t.version()),
+                Err(_) => None,
+            };
+            Err(err(
+                function,
+                path,
+                match (at, latest) {
+                    (At::Version(v), Some(l)) => {
+                        format!("version {v} does not exist (the latest is {l})")
+                    }
+                    (At::Timestamp(_), Some(l)) => format!(
+                        "no version was committed at or before that time (versions 0 to {l} exist)"
+                    ),
+                    _ => describe(&e),
+                },
+            ))
+        }
         Err(e) => Err(err(function, path, describe(&e))),
     }
+}
+
+fn url_again(function: &'static str, path: &str) -> Result<Url, Error> {
+    table_url(function, path)
 }
 
 /// Opens the latest version if a table exists; `Ok(None)` when there is none.

@@ -1,4 +1,4 @@
-//! `delta_vacuum(path [, retention_hours [, dry_run]])`: deletes files in the
+//! `delta_vacuum(path [, retention_hours := H, dry_run := true])`: deletes files in the
 //! table directory that no version within the retention window needs — files
 //! removed by old commits, and files that were never committed (a crashed or
 //! failed writer's finished parts and its in-flight staging files such as
@@ -21,7 +21,7 @@ use duckdb::vtab::BindInfo;
 use futures::TryStreamExt;
 
 use super::bind;
-use super::table::{block_on, describe, err, local_dir, open, At};
+use super::table::{block_on, describe, enter, err, local_dir, open, At};
 use crate::duck::batch_table::BatchFunction;
 use crate::error::Result;
 
@@ -43,6 +43,7 @@ pub fn vacuum(path: &str, retention_hours: f64, dry_run: bool) -> Result<Vec<Vac
             format!("retention_hours must be ≥ 0, got {retention_hours}"),
         ));
     }
+    let _rt = enter();
     let table = block_on(open(NAME, path, &At::Latest))?;
     let root = local_dir(table.table_url()).ok_or_else(|| err(NAME, path, "not a local table"))?;
     let snap = table
@@ -152,11 +153,8 @@ impl BatchFunction for DeltaVacuum {
         ]
     }
 
-    fn overloads() -> Vec<Vec<LogicalTypeHandle>> {
-        let s = || LogicalTypeHandle::from(LogicalTypeId::Varchar);
-        let d = || LogicalTypeHandle::from(LogicalTypeId::Double);
-        let b = || LogicalTypeHandle::from(LogicalTypeId::Boolean);
-        vec![vec![s()], vec![s(), d()], vec![s(), d(), b()]]
+    fn parameters() -> Vec<LogicalTypeHandle> {
+        vec![LogicalTypeId::Varchar.into()]
     }
 
     fn named_parameters() -> Vec<(&'static str, LogicalTypeId)> {
@@ -168,19 +166,12 @@ impl BatchFunction for DeltaVacuum {
 
     fn bind(b: &BindInfo) -> Result<Args> {
         let path = bind::path(NAME, b)?;
-        let n = b.get_parameter_count();
-        let pos = |i: u64| (n > i).then(|| b.get_parameter(i)).filter(|v| !v.is_null());
-        let retention_hours = pos(1)
+        let retention_hours = b
+            .get_named_parameter("retention_hours")
+            .filter(|v| !v.is_null())
             .map(|v| v.to_double())
-            .or(b
-                .get_named_parameter("retention_hours")
-                .filter(|v| !v.is_null())
-                .map(|v| v.to_double()))
             .unwrap_or(DEFAULT_RETENTION_HOURS);
-        let dry_run = pos(2)
-            .map(|v| v.to_bool())
-            .or(bind::named_bool(b, "dry_run"))
-            .unwrap_or(false);
+        let dry_run = bind::named_bool(b, "dry_run").unwrap_or(false);
         Ok(Args {
             path,
             retention_hours,

@@ -11,11 +11,15 @@
 use std::future::IntoFuture;
 
 use arrow59::compute::concat_batches;
-use arrow59::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use arrow59::datatypes::{Field, Schema, SchemaRef};
 use arrow59::record_batch::RecordBatch;
-use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-use deltalake::kernel::{Action, Add, MetadataExt, StructField, StructType, Transaction};
+use deltalake::kernel::{
+    Action, Add, DataType, MetadataExt, PrimitiveType, StructField, StructType, Transaction,
+};
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
@@ -23,7 +27,7 @@ use deltalake::{DeltaTable, DeltaTableBuilder};
 use url::Url;
 
 use super::options::{mode_name, WriteOptions};
-use super::table::{block_on, describe, err, open_if_exists, table_url};
+use super::table::{block_on, describe, enter, err, open_if_exists, table_url};
 use crate::error::Result;
 
 const F: &str = "delta_write";
@@ -67,7 +71,8 @@ fn kernel_schema(path: &str, schema: &SchemaRef) -> Result<StructType> {
 
 impl Session {
     /// Resolves the target table and validates the write before any data moves.
-    pub fn start(path: &str, opts: WriteOptions, schema: SchemaRef) -> Result<Session> {
+    pub fn start(path: &str, opts: WriteOptions, mut schema: SchemaRef) -> Result<Session> {
+        let _rt = enter();
         let url = table_url(F, path)?;
         let table = block_on(open_if_exists(F, path, &url))?;
         let incoming = kernel_schema(path, &schema)?;
@@ -104,6 +109,7 @@ impl Session {
                 }
                 if skip.is_none() && opts.mode == SaveMode::Append {
                     check_append_schema(path, &snap.schema(), &incoming, opts.merge_schema)?;
+                    schema = widened(path, &snap.schema(), &schema)?;
                 }
             }
             None => partitions = opts.partition_by.clone().unwrap_or_default(),
@@ -154,9 +160,11 @@ impl Session {
         if self.skip.is_some() || batch.num_rows() == 0 {
             return Ok(());
         }
-        if batch.schema() != self.schema {
-            return Err(err(F, &self.path, "the row type changed during the write"));
-        }
+        let batch = if batch.schema().fields() == self.schema.fields() {
+            batch
+        } else {
+            conform(&self.path, batch, &self.schema)?
+        };
         self.rows += batch.num_rows() as u64;
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
@@ -220,6 +228,7 @@ impl Session {
 
     /// Commits everything written as one Delta version.
     pub fn commit(mut self) -> Result<WriteOutcome> {
+        let _rt = enter();
         self.finish_files()?;
         let path = self.path.clone();
         let current = self
@@ -378,7 +387,9 @@ pub fn check_append_schema(
     let mut new_cols = Vec::new();
     for f in incoming.fields() {
         match table.field(f.name()) {
-            Some(tf) if tf.data_type() != f.data_type() => {
+            Some(tf)
+                if tf.data_type() != f.data_type() && !widens(f.data_type(), tf.data_type()) =>
+            {
                 return Err(err(
                     F,
                     path,
@@ -401,6 +412,58 @@ pub fn check_append_schema(
         )));
     }
     Ok(())
+}
+
+/// Whether values of `from` convert to `to` without loss (appends cast them).
+fn widens(from: &DataType, to: &DataType) -> bool {
+    use PrimitiveType::*;
+    match (from, to) {
+        (DataType::Primitive(a), DataType::Primitive(b)) => matches!(
+            (a, b),
+            (Byte, Short | Integer | Long | Double)
+                | (Short, Integer | Long | Double)
+                | (Integer, Long | Double)
+                | (Float, Double)
+        ),
+        _ => false,
+    }
+}
+
+/// The query's schema with widened columns given the table's (arrow) type.
+fn widened(path: &str, table: &StructType, incoming: &SchemaRef) -> Result<SchemaRef> {
+    let table_arrow: Schema = table
+        .try_into_arrow()
+        .map_err(|e| err(F, path, format!("unsupported table schema: {e}")))?;
+    let fields: Vec<Field> = incoming
+        .fields()
+        .iter()
+        .map(|f| match table_arrow.field_with_name(f.name()) {
+            Ok(tf)
+                if tf.data_type() != f.data_type()
+                    && tf.data_type().is_numeric()
+                    && f.data_type().is_numeric() =>
+            {
+                f.as_ref().clone().with_data_type(tf.data_type().clone())
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+/// Casts a batch's columns to `schema` (same columns, possibly wider types).
+fn conform(path: &str, batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    if batch.num_columns() != schema.fields().len() {
+        return Err(err(F, path, "the row type changed during the write"));
+    }
+    let cols = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| arrow59::compute::cast(c, f.data_type()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| err(F, path, e))?;
+    RecordBatch::try_new(schema.clone(), cols).map_err(|e| err(F, path, e))
 }
 
 /// The table schema with the query's new columns appended.

@@ -26,8 +26,8 @@ pub trait BatchFunction: 'static {
     /// Output columns; `run` must return a batch with these, in order, typed
     /// Int64 / Utf8 / Boolean / Float64 / Timestamp(us, "UTC").
     fn columns() -> Vec<(&'static str, LogicalTypeId)>;
-    /// Positional parameter lists, one per overload (see [`register`]).
-    fn overloads() -> Vec<Vec<LogicalTypeHandle>>;
+    /// Positional parameters (optional ones are `named_parameters`).
+    fn parameters() -> Vec<LogicalTypeHandle>;
     fn named_parameters() -> Vec<(&'static str, LogicalTypeId)> {
         Vec::new()
     }
@@ -35,33 +35,17 @@ pub trait BatchFunction: 'static {
     fn run(args: &Self::Args) -> Result<RecordBatch>;
 }
 
-/// The table function for overload `O` of `T` (duckdb-rs' `VTab` has one
-/// parameter list per type, so each overload is its own instantiation).
-pub struct BatchTable<T, const O: usize>(PhantomData<T>);
+pub struct BatchTable<T>(PhantomData<T>);
 
-/// Registers every overload of `T` under `T::NAME` (DuckDB merges them).
+/// Registers `T` under `T::NAME`. The C API keeps one signature per table
+/// function name (a second registration does not add an overload), so
+/// optional arguments are named parameters.
 pub fn register<T: BatchFunction>(con: &duckdb::Connection) -> Result<()> {
-    let n = T::overloads().len();
-    let reg = |r: duckdb::Result<()>| {
-        r.map_err(|source| Error::Register {
+    con.register_table_function::<BatchTable<T>>(T::NAME)
+        .map_err(|source| Error::Register {
             name: T::NAME,
             source,
         })
-    };
-    if n > 0 {
-        reg(con.register_table_function::<BatchTable<T, 0>>(T::NAME))?;
-    }
-    if n > 1 {
-        reg(con.register_table_function::<BatchTable<T, 1>>(T::NAME))?;
-    }
-    if n > 2 {
-        reg(con.register_table_function::<BatchTable<T, 2>>(T::NAME))?;
-    }
-    if n > 3 {
-        reg(con.register_table_function::<BatchTable<T, 3>>(T::NAME))?;
-    }
-    debug_assert!(n <= 4, "add arms for more overloads");
-    Ok(())
 }
 
 pub struct Progress {
@@ -71,7 +55,7 @@ pub struct Progress {
 
 type BoxErr = Box<dyn std::error::Error>;
 
-impl<T: BatchFunction, const O: usize> VTab for BatchTable<T, O> {
+impl<T: BatchFunction> VTab for BatchTable<T> {
     type BindData = T::Args;
     type InitData = Mutex<Progress>;
 
@@ -116,7 +100,7 @@ impl<T: BatchFunction, const O: usize> VTab for BatchTable<T, O> {
     }
 
     fn parameters() -> Option<Vec<LogicalTypeHandle>> {
-        T::overloads().into_iter().nth(O)
+        Some(T::parameters())
     }
 
     fn named_parameters() -> Option<Vec<(String, LogicalTypeHandle)>> {
