@@ -22,7 +22,7 @@ def writer_sql(path: str, writer: int) -> str:
 
 def test_two_processes_append_concurrently(tmp_path):
     path = str(tmp_path / "shared")
-    run_cli(f"SELECT delta_write('{path}', t) FROM (SELECT -1 AS id, -1 AS writer) t;")
+    run_cli(f"SELECT delta_write('{path}', t) FROM (SELECT -1::BIGINT AS id, -1 AS writer) t;")
     procs = [subprocess.Popen(cli_command(writer_sql(path, w)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(2)]
     for p in procs:
         out, err = p.communicate(timeout=300)

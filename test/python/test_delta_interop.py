@@ -25,10 +25,10 @@ FROM range(2000) r(i)
 
 def test_our_table_reads_identically_in_deltalake_python(con, tmp_path):
     path = str(tmp_path / "ours")
-    con.execute(f"SELECT delta_write('{path}', t, {{partition_by: ['day'], commit_message: 'first'}}) FROM ({QUERY}) t")
-    con.execute(f"SELECT delta_write('{path}', t, {{commit_message: 'second'}}) FROM ({QUERY} LIMIT 10) t")
+    con.execute(f"SELECT delta_write('{path}', t, {{partition_by: ['day'], commit_message: 'first'}}) FROM ({QUERY}) t").fetchall()
+    con.execute(f"SELECT delta_write('{path}', t, {{commit_message: 'second'}}) FROM ({QUERY} LIMIT 10) t").fetchall()
 
-    expected = con.execute(f"SELECT * FROM ({QUERY}) UNION ALL SELECT * FROM ({QUERY} LIMIT 10)").fetch_arrow_table()
+    expected = con.sql(f"SELECT * FROM ({QUERY}) UNION ALL SELECT * FROM ({QUERY} LIMIT 10)").to_arrow_table()
     dtable = deltalake.DeltaTable(path)
     got = pa.table(dtable.to_pyarrow_table()) if hasattr(dtable, "to_pyarrow_table") else pa.table(dtable.to_pyarrow_dataset().to_table())
 
@@ -96,7 +96,7 @@ def test_deltalake_python_tables_read_by_us(con, tmp_path):
     assert [h[0] for h in hist] == [1, 0]
 
     # and we can append to their table, which they read back
-    con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT * FROM delta_read('{path}', version := 0) LIMIT 5) t")
+    con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT * FROM delta_read('{path}', version := 0) LIMIT 5) t").fetchall()
     assert pa.table(deltalake.DeltaTable(path).to_pyarrow_dataset().to_table()).num_rows == 115
 
 
@@ -109,12 +109,12 @@ def test_cli_host_writes_and_python_reads(tmp_path):
 def test_checkpoint_and_vacuum_visible_to_deltalake_python(con, tmp_path):
     path = str(tmp_path / "maint")
     for i in range(3):
-        con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT {i} * 100 + r AS id, 'u' || (r % 5) AS who FROM range(100) x(r)) t")
-    con.execute(f"SELECT * FROM optimize_zorder('{path}', ['who', 'id'])")
-    con.execute(f"SELECT * FROM delta_checkpoint('{path}')")
-    con.execute(f"SELECT * FROM delta_vacuum('{path}', 0)")
+        con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT {i} * 100 + r AS id, 'u' || (r % 5) AS who FROM range(100) x(r)) t").fetchall()
+    con.execute(f"SELECT * FROM optimize_zorder('{path}', ['who', 'id'])").fetchall()
+    con.execute(f"SELECT * FROM delta_checkpoint('{path}')").fetchall()
+    con.execute(f"SELECT * FROM delta_vacuum('{path}', retention_hours := 0)").fetchall()
     d = deltalake.DeltaTable(path)
     assert d.version() == 3
     assert d.history(1)[0]["operation"] == "OPTIMIZE"
     assert pa.table(d.to_pyarrow_dataset().to_table()).num_rows == 300
-    assert len(d.files()) == 1
+    assert len(d.file_uris()) == 1
