@@ -88,7 +88,8 @@ unsafe extern "C" fn bind(info: ffi::duckdb_copy_function_bind_info) {
         let mut opts = ffi::duckdb_copy_function_bind_get_options(info);
         let mut pairs = Vec::new();
         if !opts.is_null() {
-            let mut ty = ffi::duckdb_get_value_type(opts);
+            // Owned by the value: not destroyed here.
+            let ty = ffi::duckdb_get_value_type(opts);
             let n = ffi::duckdb_struct_type_child_count(ty);
             for i in 0..n {
                 let key = take_c_string(ffi::duckdb_struct_type_child_name(ty, i));
@@ -104,7 +105,6 @@ unsafe extern "C" fn bind(info: ffi::duckdb_copy_function_bind_info) {
                 pairs.push((key, value_text(child)));
                 ffi::duckdb_destroy_value(&mut child);
             }
-            ffi::duckdb_destroy_logical_type(&mut ty);
             ffi::duckdb_destroy_value(&mut opts);
         }
         let options = options::from_text(pairs).map_err(|m| err(NAME, "", m))?;

@@ -17,11 +17,10 @@ use std::sync::Arc;
 use arrow59::array::{Array, ArrayRef, AsArray, StructArray};
 use arrow59::datatypes::{DataType, Schema};
 use arrow59::record_batch::RecordBatch;
-use duckdb::ffi;
 
 use super::options;
 use super::writer::{Session, WriteOutcome};
-use crate::duck::aggregate::Aggregate;
+use crate::duck::aggregate::{Aggregate, Chunk, Output};
 use crate::duck::chunk_arrow::vector_to_arrow;
 use crate::duck::raw::{LType, StructOut};
 use crate::error::{Error, Result};
@@ -66,20 +65,9 @@ impl Aggregate for DeltaWrite {
     type State = State;
     type Prepared = Input;
 
-    fn prepare(chunk: ffi::duckdb_data_chunk) -> Result<Input> {
-        let (ncols, len) = unsafe {
-            (
-                ffi::duckdb_data_chunk_get_column_count(chunk) as usize,
-                ffi::duckdb_data_chunk_get_size(chunk) as usize,
-            )
-        };
-        let col = |i: usize, name: &str| unsafe {
-            vector_to_arrow(
-                ffi::duckdb_data_chunk_get_vector(chunk, i as ffi::idx_t),
-                len,
-                name,
-            )
-        };
+    fn prepare(chunk: Chunk) -> Result<Input> {
+        let (ncols, len) = (chunk.column_count(), chunk.len());
+        let col = |i: usize, name: &str| unsafe { vector_to_arrow(chunk.vector(i), len, name) };
         let (_, paths) = col(0, "path").map_err(|e| invalid("path", e))?;
         let (_, row) = col(1, "row").map_err(|e| Error::Delta {
             function: NAME,
@@ -163,7 +151,7 @@ impl Aggregate for DeltaWrite {
         Ok(())
     }
 
-    fn finalize(state: &mut State, out: ffi::duckdb_vector, row: u64) -> Result<()> {
+    fn finalize(state: &mut State, out: Output, row: u64) -> Result<()> {
         let outcome = match state.session.take() {
             Some(s) => s.commit()?,
             None => WriteOutcome {
@@ -171,7 +159,7 @@ impl Aggregate for DeltaWrite {
                 ..Default::default()
             },
         };
-        let o = unsafe { StructOut::new(out, row) };
+        let o = unsafe { StructOut::new(out.raw(), row) };
         o.set_i64(0, outcome.version);
         o.set_i64(1, Some(outcome.rows as i64));
         o.set_i64(2, Some(outcome.files_added as i64));

@@ -61,7 +61,7 @@ fn commit_files(function: &'static str, path: &str) -> Result<Vec<(i64, std::pat
             "no Delta table at this path (no commits in _delta_log)",
         ));
     }
-    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
     Ok(versions)
 }
 

@@ -7,6 +7,7 @@ pub mod bind;
 pub mod checkpoint;
 pub mod copy;
 pub mod delta_write;
+pub mod encoder;
 pub mod history;
 pub mod optimize;
 pub mod options;

@@ -170,7 +170,7 @@ pub fn optimize_zorder(path: &str, columns: &[String], target: u64) -> Result<Op
             .build(Some(snap), table.log_store(), op)
             .into_future(),
     )
-    .map_err(|e| err(NAME, path, describe(&e.into())))?;
+    .map_err(|e| err(NAME, path, describe(&e)))?;
     report.version = Some(done.version() as i64);
     Ok(report)
 }

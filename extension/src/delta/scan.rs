@@ -133,10 +133,8 @@ impl Scanner {
         let wanted: Vec<usize> = self
             .projection
             .iter()
-            .filter_map(|&c| {
-                c.lt(&plan.schema.fields().len())
-                    .then(|| plan.schema.field(c).name())
-            })
+            .filter(|&&c| c < plan.schema.fields().len())
+            .map(|&c| plan.schema.field(c).name())
             .filter_map(|n| file_schema.index_of(n).ok())
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);

@@ -22,10 +22,11 @@ use deltalake::kernel::{
 };
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::protocol::{DeltaOperation, SaveMode};
-use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::writer::RecordBatchWriter;
 use deltalake::{DeltaTable, DeltaTableBuilder};
 use url::Url;
 
+use super::encoder::{default_workers, EncoderPool};
 use super::options::{mode_name, WriteOptions};
 use super::table::{block_on, describe, enter, err, open_if_exists, table_url};
 use crate::error::Result;
@@ -55,7 +56,7 @@ pub struct Session {
     skip: Option<&'static str>,
     schema: SchemaRef,
     partitions: Vec<String>,
-    writer: Option<RecordBatchWriter>,
+    writer: Option<EncoderPool>,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     adds: Vec<Add>,
@@ -188,21 +189,31 @@ impl Session {
                 .set_max_row_group_row_count(Some(128 * 1024))
                 .build();
             let parts = (!self.partitions.is_empty()).then(|| self.partitions.clone());
-            let w = RecordBatchWriter::try_new(self.url.as_str(), self.schema.clone(), parts, None)
-                .map_err(|e| err(F, &self.path, describe(&e)))?
-                .with_target_file_size(self.opts.target_file_size)
-                .with_writer_properties(props);
-            self.writer = Some(w);
+            let (url, schema, target) = (
+                self.url.clone(),
+                self.schema.clone(),
+                self.opts.target_file_size,
+            );
+            let pool = EncoderPool::new(default_workers(), || {
+                RecordBatchWriter::try_new(url.as_str(), schema.clone(), parts.clone(), None)
+                    .map(|w| {
+                        w.with_target_file_size(target)
+                            .with_writer_properties(props.clone())
+                    })
+                    .map_err(|e| describe(&e))
+            })
+            .map_err(|e| err(F, &self.path, e))?;
+            self.writer = Some(pool);
         }
         let w = self.writer.as_mut().expect("writer");
-        block_on(w.write(batch)).map_err(|e| err(F, &self.path, describe(&e)))
+        w.send(batch).map_err(|e| err(F, &self.path, e))
     }
 
     /// Closes the open Parquet files; their `add` actions wait for `commit`.
     pub fn finish_files(&mut self) -> Result<()> {
         self.drain_pending()?;
-        if let Some(mut w) = self.writer.take() {
-            let adds = block_on(w.flush()).map_err(|e| err(F, &self.path, describe(&e)))?;
+        if let Some(w) = self.writer.take() {
+            let adds = w.finish().map_err(|e| err(F, &self.path, e))?;
             self.adds.extend(adds);
         }
         Ok(())
@@ -329,7 +340,7 @@ impl Session {
                         .build(Some(snap), t.log_store(), op)
                         .into_future(),
                 )
-                .map_err(|e| err(F, &path, describe(&e.into())))?;
+                .map_err(|e| err(F, &path, describe(&e)))?;
                 done.version() as i64
             }
         };

@@ -26,6 +26,39 @@ use duckdb::ffi;
 use super::raw::{LType, RawConnection};
 use crate::error::{guard, Error, Result};
 
+/// An input chunk handed to [`Aggregate::prepare`]; valid during that call.
+#[derive(Clone, Copy)]
+pub struct Chunk(ffi::duckdb_data_chunk);
+
+impl Chunk {
+    /// Rows in the chunk.
+    pub fn len(self) -> usize {
+        unsafe { ffi::duckdb_data_chunk_get_size(self.0) as usize }
+    }
+    /// Whether the chunk has no rows.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+    /// Columns (the aggregate's arguments).
+    pub fn column_count(self) -> usize {
+        unsafe { ffi::duckdb_data_chunk_get_column_count(self.0) as usize }
+    }
+    /// The (flat) vector of argument `i`.
+    pub fn vector(self, i: usize) -> ffi::duckdb_vector {
+        unsafe { ffi::duckdb_data_chunk_get_vector(self.0, i as ffi::idx_t) }
+    }
+}
+
+/// The result vector handed to [`Aggregate::finalize`]; valid during that call.
+#[derive(Clone, Copy)]
+pub struct Output(ffi::duckdb_vector);
+
+impl Output {
+    pub fn raw(self) -> ffi::duckdb_vector {
+        self.0
+    }
+}
+
 /// An aggregate implemented in Rust.
 pub trait Aggregate: 'static {
     /// SQL name, also the context of error messages.
@@ -36,13 +69,13 @@ pub trait Aggregate: 'static {
     type Prepared;
 
     /// Converts an input chunk (all columns, flattened) once per `update`.
-    fn prepare(chunk: ffi::duckdb_data_chunk) -> Result<Self::Prepared>;
+    fn prepare(chunk: Chunk) -> Result<Self::Prepared>;
     /// Feeds rows `rows` of the prepared chunk to `state`.
     fn update(state: &mut Self::State, input: &Self::Prepared, rows: Range<usize>) -> Result<()>;
     /// Merges `source` into `target`; `source` is destroyed afterwards.
     fn combine(source: &mut Self::State, target: &mut Self::State) -> Result<()>;
     /// Writes the state's result into `out` at `row`.
-    fn finalize(state: &mut Self::State, out: ffi::duckdb_vector, row: u64) -> Result<()>;
+    fn finalize(state: &mut Self::State, out: Output, row: u64) -> Result<()>;
 }
 
 const TAG: u64 = 0x6d65_6461_6c6c_696f; // "medallio"
@@ -100,7 +133,7 @@ unsafe extern "C" fn update<A: Aggregate>(
         if count == 0 {
             return Ok(());
         }
-        let prepared = A::prepare(chunk)?;
+        let prepared = A::prepare(Chunk(chunk))?;
         // Feed contiguous runs of rows that share a state (ungrouped: one run).
         let states = unsafe { std::slice::from_raw_parts(states, count) };
         let mut start = 0;
@@ -155,7 +188,7 @@ unsafe extern "C" fn finalize<A: Aggregate>(
         for i in 0..count as usize {
             let s = unsafe { *source.add(i) };
             let state = unsafe { slot::<A::State>(s) }.ok_or_else(|| internal("bad state"))?;
-            A::finalize(state, result, offset + i as u64)?;
+            A::finalize(state, Output(result), offset + i as u64)?;
         }
         Ok(())
     });
