@@ -20,7 +20,7 @@ VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 ORT_VERSION := 1.32.0
 ORT_LIB     := $(BUILD)/libonnxruntime.so.$(ORT_VERSION)
 
-.PHONY: all build ext ort venv run test test-rust test-sql lint clean
+.PHONY: all build ext ort venv run test test-rust test-sql test-py bench lint clean
 
 all: build
 
@@ -85,8 +85,14 @@ test-rust:
 test-sql: build venv
 	$(PY) test/sqllogictest.py --extension $(EXT) --cli $(DUCKDB_CLI) test/sql/*.test
 
-test-py: venv
+# Python-host tests: Delta interop with the `deltalake` package, concurrent
+# writers and SIGKILL crash recovery, driving the real hosts.
+test-py: build venv
 	$(PY) -m pytest -q test/python
+
+## bench: performance comparisons; results go to docs/benchmarks.md
+bench: build venv
+	for b in test/bench/bench_*.py; do $(PY) $$b --extension $(EXT) --cli $(DUCKDB_CLI); done
 
 clean:
 	rm -rf build

@@ -51,6 +51,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A Delta Lake operation failed; names the table (as the user wrote its
+    /// path) and the problem.
+    #[error("{function}: table '{table}': {message}")]
+    Delta {
+        function: &'static str,
+        table: String,
+        message: String,
+    },
     /// A bug on our side: Rust code panicked. Reported instead of unwinding
     /// into DuckDB, which would abort the host process.
     #[error("{context}: internal error (Rust panic): {message}")]

@@ -7,6 +7,7 @@
 
 pub mod chart;
 pub mod core;
+pub mod delta;
 pub mod duck;
 pub mod error;
 pub mod mlflow;

@@ -6,6 +6,7 @@
 use duckdb::vscalar::VScalar;
 use duckdb::{ffi, Connection};
 
+use crate::duck::raw::RawConnection;
 use crate::duck::scalar::{self, BoundScalar};
 use crate::error::{Error, Result};
 
@@ -14,8 +15,7 @@ use crate::error::{Error, Result};
 /// directly (scalar binds, settings, aggregates).
 pub struct Registrar {
     con: Connection,
-    raw: ffi::duckdb_connection,
-    db: ffi::duckdb_database,
+    raw: RawConnection,
 }
 
 impl Registrar {
@@ -26,14 +26,11 @@ impl Registrar {
             name: "connection",
             source,
         })?;
-        let mut raw: ffi::duckdb_connection = std::ptr::null_mut();
-        if unsafe { ffi::duckdb_connect(db, &mut raw) } != ffi::DuckDBSuccess {
-            return Err(Error::Registration {
-                name: "connection",
-                reason: "could not open a connection to register functions".into(),
-            });
-        }
-        Ok(Self { con, raw, db })
+        let raw = unsafe { RawConnection::open(db) }.map_err(|reason| Error::Registration {
+            name: "connection",
+            reason,
+        })?;
+        Ok(Self { con, raw })
     }
 
     /// duckdb-rs's connection, for `register_scalar_function` and friends.
@@ -41,14 +38,16 @@ impl Registrar {
         &self.con
     }
 
-    /// The raw connection, for C API registrations.
+    /// The raw connection, for C API registrations. Valid only during LOAD:
+    /// the database handle DuckDB gives the entry point is freed when LOAD
+    /// returns, so nothing registered may keep either.
     pub fn raw(&self) -> ffi::duckdb_connection {
-        self.raw
+        self.raw.0
     }
 
-    /// The database handle (valid as long as the functions registered on it).
-    pub fn database(&self) -> ffi::duckdb_database {
-        self.db
+    /// The same connection as its owning wrapper, for helpers that take it.
+    pub fn raw_connection(&self) -> &RawConnection {
+        &self.raw
     }
 
     /// Registers a duckdb-rs scalar function.
@@ -67,19 +66,12 @@ impl Registrar {
     }
 }
 
-impl Drop for Registrar {
-    fn drop(&mut self) {
-        // Registered functions live in the catalog; the connection used to
-        // register them must not keep the database alive.
-        unsafe { ffi::duckdb_disconnect(&mut self.raw) }
-    }
-}
-
 /// Registers every setting and SQL function medallion provides.
 pub fn all(r: &Registrar) -> Result<()> {
     crate::settings::register(r, crate::settings::ALL)?;
     crate::core::register(r)?;
     crate::chart::register(r)?;
+    crate::delta::register(r)?;
     crate::mlflow::register(r)?;
     Ok(())
 }

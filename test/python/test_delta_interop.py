@@ -1,0 +1,120 @@
+"""Tables we write are read identically by the independent `deltalake` Python
+package (rows, names, types, partition values, history), and tables it writes
+are read by us."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import deltalake
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from conftest import run_cli
+
+QUERY = """
+SELECT i AS id, 'user_' || (i % 13) AS who, (i * 0.25)::DOUBLE AS score, i % 2 = 0 AS even,
+       (i % 5)::INTEGER AS small, DATE '2026-03-01' + (i % 4)::INTEGER AS day,
+       TIMESTAMP '2026-03-01 10:00:00' + INTERVAL (i) SECOND AS ts,
+       TIMESTAMPTZ '2026-03-01 10:00:00+00' + INTERVAL (i) MINUTE AS tstz,
+       (i / 7)::DECIMAL(12, 3) AS amount, [i, i * 2] AS pair, {'k': i, 'v': 'x' || i} AS obj,
+       CASE WHEN i % 9 = 0 THEN NULL ELSE 'n' || i END AS maybe
+FROM range(2000) r(i)
+"""
+
+
+def test_our_table_reads_identically_in_deltalake_python(con, tmp_path):
+    path = str(tmp_path / "ours")
+    con.execute(f"SELECT delta_write('{path}', t, {{partition_by: ['day'], commit_message: 'first'}}) FROM ({QUERY}) t").fetchall()
+    con.execute(f"SELECT delta_write('{path}', t, {{commit_message: 'second'}}) FROM ({QUERY} LIMIT 10) t").fetchall()
+
+    expected = con.sql(f"SELECT * FROM ({QUERY}) UNION ALL SELECT * FROM ({QUERY} LIMIT 10)").to_arrow_table()
+    dtable = deltalake.DeltaTable(path)
+    got = pa.table(dtable.to_pyarrow_table()) if hasattr(dtable, "to_pyarrow_table") else pa.table(dtable.to_pyarrow_dataset().to_table())
+
+    assert sorted(got.column_names) == sorted(expected.column_names)
+    assert got.num_rows == expected.num_rows
+    fields = {f.name: f.type for f in got.schema}
+    assert pa.types.is_int64(fields["id"])
+    assert pa.types.is_string(fields["who"]) or pa.types.is_large_string(fields["who"]) or str(fields["who"]) == "string_view"
+    assert pa.types.is_float64(fields["score"])
+    assert pa.types.is_boolean(fields["even"])
+    assert pa.types.is_int32(fields["small"])
+    assert pa.types.is_date32(fields["day"])
+    assert fields["ts"] == pa.timestamp("us")  # timestamp_ntz
+    assert fields["tstz"].tz is not None and fields["tstz"].unit == "us"
+    assert fields["amount"] == pa.decimal128(12, 3)
+    assert pa.types.is_list(fields["pair"]) or pa.types.is_large_list(fields["pair"])
+    assert pa.types.is_struct(fields["obj"])
+
+    def rows(t: pa.Table):
+        t = t.select(sorted(t.column_names))
+        return sorted(map(repr, t.to_pylist()))
+
+    # Normalise time zones: compare instants.
+    def norm(t: pa.Table) -> pa.Table:
+        i = t.schema.get_field_index("tstz")
+        return t.set_column(i, "tstz", pc.cast(t["tstz"], pa.timestamp("us", tz="UTC")))
+
+    assert rows(norm(got)) == rows(norm(expected))
+
+    # partition values and metadata
+    assert dtable.metadata().partition_columns == ["day"]
+    adds = pa.table(dtable.get_add_actions(flatten=True))
+    assert set(adds.column("partition.day").to_pylist()) == {dt.date(2026, 3, 1) + dt.timedelta(days=d) for d in range(4)}
+
+    # history
+    hist = dtable.history()
+    assert [h["version"] for h in hist] == [1, 0]
+    assert hist[0].get("userMetadata") == "second"
+    assert hist[1].get("userMetadata") == "first"
+
+    # filtered reads through pyarrow work (no string_view kernel mismatch)
+    ds = dtable.to_pyarrow_dataset()
+    want = pc.sum(pc.equal(expected["who"], "user_3")).as_py()
+    assert ds.to_table(filter=pc.field("who") == "user_3").num_rows == want
+
+
+def test_deltalake_python_tables_read_by_us(con, tmp_path):
+    path = str(tmp_path / "theirs")
+    t1 = pa.table({
+        "id": pa.array(range(100), pa.int64()),
+        "name": pa.array([f"n{i}" for i in range(100)]),
+        "part": pa.array(["a" if i % 2 else "b" for i in range(100)]),
+        "price": pa.array([decimal.Decimal(i) / 4 for i in range(100)], pa.decimal128(10, 2)),
+        "at": pa.array([dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=i) for i in range(100)], pa.timestamp("us", tz="UTC")),
+    })
+    deltalake.write_deltalake(path, t1, partition_by=["part"])
+    deltalake.write_deltalake(path, t1.slice(0, 10), mode="append")
+
+    assert con.execute(f"SELECT count(*), sum(id), count(DISTINCT part) FROM delta_read('{path}')").fetchone() == (110, 4950 + 45, 2)
+    assert con.execute(f"SELECT count(*) FROM delta_read('{path}', version := 0)").fetchone()[0] == 100
+    assert con.execute(f"SELECT sum(price) FROM delta_read('{path}', version := 0)").fetchone()[0] == decimal.Decimal("1237.50")
+    got = con.execute(f"SELECT part, count(*) FROM delta_read('{path}') GROUP BY part ORDER BY part").fetchall()
+    assert got == [("a", 55), ("b", 55)]
+    hist = con.execute(f"SELECT version, operation FROM delta_history('{path}')").fetchall()
+    assert [h[0] for h in hist] == [1, 0]
+
+    # and we can append to their table, which they read back
+    con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT * FROM delta_read('{path}', version := 0) LIMIT 5) t").fetchall()
+    assert pa.table(deltalake.DeltaTable(path).to_pyarrow_dataset().to_table()).num_rows == 115
+
+
+def test_cli_host_writes_and_python_reads(tmp_path):
+    path = str(tmp_path / "cli")
+    run_cli(f"SELECT delta_write('{path}', t) FROM (SELECT i AS id FROM range(500) r(i)) t;")
+    assert deltalake.DeltaTable(path).to_pyarrow_dataset().to_table().num_rows == 500
+
+
+def test_checkpoint_and_vacuum_visible_to_deltalake_python(con, tmp_path):
+    path = str(tmp_path / "maint")
+    for i in range(3):
+        con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT {i} * 100 + r AS id, 'u' || (r % 5) AS who FROM range(100) x(r)) t").fetchall()
+    con.execute(f"SELECT * FROM optimize_zorder('{path}', ['who', 'id'])").fetchall()
+    con.execute(f"SELECT * FROM delta_checkpoint('{path}')").fetchall()
+    con.execute(f"SELECT * FROM delta_vacuum('{path}', retention_hours := 0)").fetchall()
+    d = deltalake.DeltaTable(path)
+    assert d.version() == 3
+    assert d.history(1)[0]["operation"] == "OPTIMIZE"
+    assert pa.table(d.to_pyarrow_dataset().to_table()).num_rows == 300
+    assert len(d.file_uris()) == 1
