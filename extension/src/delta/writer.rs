@@ -186,7 +186,7 @@ impl Session {
         if self.writer.is_none() {
             let props = WriterProperties::builder()
                 .set_compression(deltalake::parquet::basic::Compression::SNAPPY)
-                .set_max_row_group_row_count(Some(128 * 1024))
+                .set_max_row_group_row_count(Some(1024 * 1024))
                 .build();
             let parts = (!self.partitions.is_empty()).then(|| self.partitions.clone());
             let (url, schema, target) = (
