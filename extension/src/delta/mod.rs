@@ -13,6 +13,7 @@ pub mod optimize;
 pub mod options;
 pub mod read;
 pub mod scan;
+pub mod schema;
 pub mod table;
 pub mod vacuum;
 pub mod writer;
