@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod copy;
 pub mod delta_write;
 pub mod encoder;
+pub mod files;
 pub mod history;
 pub mod optimize;
 pub mod options;
@@ -38,6 +39,7 @@ pub fn register(con: &Connection, raw: &RawConnection) -> Result<()> {
     batch_table::register::<optimize::OptimizeZorder>(con)?;
     batch_table::register::<vacuum::DeltaVacuum>(con)?;
     batch_table::register::<checkpoint::DeltaCheckpoint>(con)?;
+    batch_table::register::<files::DeltaFiles>(con)?;
     aggregate::register::<delta_write::DeltaWrite>(
         raw,
         &[
