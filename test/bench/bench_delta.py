@@ -18,7 +18,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 
@@ -73,13 +72,16 @@ def main() -> None:
     try:
         q = rows_query(0, a.rows)
         # warm-up (page cache, first LOAD work)
-        con.execute(f"COPY ({rows_query(0, 10000)}) TO '{work}/warm.parquet' (FORMAT parquet)")
-        res["copy_s"] = timed(lambda: con.execute(f"COPY ({q}) TO '{work}/copy.parquet' (FORMAT parquet)"))
+        con.execute(f"COPY ({rows_query(0, 10000)}) TO '{work}/warm.parquet' (FORMAT parquet)").fetchall()
+        res["copy_s"] = timed(lambda: con.execute(f"COPY ({q}) TO '{work}/copy.parquet' (FORMAT parquet)").fetchall())
         res["delta_s"] = timed(lambda: con.execute(f"SELECT delta_write('{work}/ours', t) FROM ({q}) t").fetchall())
-        table = con.execute(q).fetch_arrow_table()
-        res["py_s"] = timed(lambda: deltalake.write_deltalake(f"{work}/py", table))
+        # Python on the same query: DuckDB -> Arrow -> write_deltalake ...
+        res["py_s"] = timed(lambda: deltalake.write_deltalake(f"{work}/py", con.sql(q).to_arrow_table()))
+        # ... and its writer alone, with the rows already in Arrow (not timed).
+        table = con.sql(q).to_arrow_table()
+        res["pyw_s"] = timed(lambda: deltalake.write_deltalake(f"{work}/py_only", table))
         del table
-        for k in ("copy", "delta", "py"):
+        for k in ("copy", "delta", "py", "pyw"):
             res[f"{k}_rps"] = a.rows / res[f"{k}_s"]
 
         small = f"{work}/appends"
@@ -87,17 +89,17 @@ def main() -> None:
         for b in range(a.appends):
             con.execute(f"SELECT delta_write('{small}', t) FROM ({rows_query(b * a.append_rows, a.append_rows)}) t").fetchall()
         res["appends_s"] = time.perf_counter() - t0
+        res["bytes"] = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(small) for f in fs if f.endswith(".parquet") and "_delta_log" not in r)
         pycopy = f"{work}/appends_py"
         shutil.copytree(small, pycopy)
         users = [f"user_{u:05d}" for u in range(0, 1000, 50)]
         res["files_before"], res["open_before"] = files_opened(small, users)
         res["zorder_s"] = timed(lambda: con.execute(
-            f"SELECT * FROM optimize_zorder('{small}', ['user', 'ts'], {a.target_file_size})").fetchall())
+            f"SELECT * FROM optimize_zorder('{small}', ['user', 'ts'], target_file_size := {a.target_file_size})").fetchall())
         res["files_after"], res["open_after"] = files_opened(small, users)
         res["py_zorder_s"] = timed(lambda: deltalake.DeltaTable(pycopy).optimize.z_order(
             ["user", "ts"], target_size=a.target_file_size))
         res["py_files_after"], res["py_open_after"] = files_opened(pycopy, users)
-        res["bytes"] = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(small) for f in fs if f.endswith(".parquet") and "_delta_log" not in r)
         rows_ok = con.execute(f"SELECT count(*) FROM delta_read('{small}')").fetchone()[0]
         assert rows_ok == a.appends * a.append_rows, rows_ok
     finally:
@@ -116,13 +118,16 @@ noisy 2-core build machines: expect ±20 %.
 
 ### Write throughput ({a.rows:,} rows: id, user, ts, 64-char text, sentiment)
 
-| writer | seconds | rows/s | vs `delta_write` |
+| writer | seconds | rows/s | `delta_write` throughput ÷ this one |
 |---|---:|---:|---:|
 | `delta_write` (Delta table, Snappy Parquet) | {res['delta_s']:.2f} | {res['delta_rps']:,.0f} | 1.00× |
-| DuckDB `COPY … (FORMAT parquet)` (one Parquet file, no Delta) | {res['copy_s']:.2f} | {res['copy_rps']:,.0f} | {res['delta_rps'] / res['copy_rps']:.2f}× of it |
-| Python `deltalake.write_deltalake` (rows already in Arrow) | {res['py_s']:.2f} | {res['py_rps']:,.0f} | {res['delta_rps'] / res['py_rps']:.2f}× of it |
+| DuckDB `COPY … (FORMAT parquet)` (one Parquet file, no Delta) | {res['copy_s']:.2f} | {res['copy_rps']:,.0f} | {res['delta_rps'] / res['copy_rps']:.2f}× |
+| Python: same query to Arrow, then `deltalake.write_deltalake` | {res['py_s']:.2f} | {res['py_rps']:,.0f} | {res['delta_rps'] / res['py_rps']:.2f}× |
+| `deltalake.write_deltalake` alone (rows already in Arrow, query not timed) | {res['pyw_s']:.2f} | {res['pyw_rps']:,.0f} | {res['delta_rps'] / res['pyw_rps']:.2f}× |
 
-Goals: ≥ 0.8× COPY and ≥ 2× write_deltalake (the last column).
+Goals: ≥ 0.8× COPY and ≥ 2× write_deltalake (the last column). The Python
+row that runs the same query is the like-for-like comparison; the writer-alone
+row is shown so the gap is not hidden.
 
 ### {a.appends} appends of {a.append_rows:,} rows, then Z-order on (user, ts)
 

@@ -118,3 +118,41 @@ def test_checkpoint_and_vacuum_visible_to_deltalake_python(con, tmp_path):
     assert d.history(1)[0]["operation"] == "OPTIMIZE"
     assert pa.table(d.to_pyarrow_dataset().to_table()).num_rows == 300
     assert len(d.file_uris()) == 1
+
+
+def test_corrupt_log_and_unwritable_location_give_clear_errors(con, tmp_path):
+    import os
+
+    import duckdb
+    import pytest
+
+    path = str(tmp_path / "corrupt")
+    con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT 1 AS x) t").fetchall()
+    con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT 2 AS x) t").fetchall()
+    log1 = os.path.join(path, "_delta_log", "00000000000000000001.json")
+    with open(log1, "w") as f:
+        f.write('{"add": {"path": broken\n')
+    before = sorted(os.listdir(path)), sorted(os.listdir(os.path.join(path, "_delta_log")))
+    for sql in (f"SELECT * FROM delta_read('{path}')",
+                f"SELECT delta_write('{path}', t) FROM (SELECT 3 AS x) t",
+                f"SELECT * FROM optimize_zorder('{path}', 'x')"):
+        with pytest.raises(duckdb.Error) as e:
+            con.execute(sql).fetchall()
+        msg = str(e.value)
+        assert f"table '{path}'" in msg and "the transaction log (_delta_log) is corrupt" in msg, msg
+        assert "<unknown>" not in msg, msg  # no backtrace in the message
+    # the table is unchanged, and the good version still reads
+    assert (sorted(os.listdir(path)), sorted(os.listdir(os.path.join(path, "_delta_log")))) == before
+    assert con.execute(f"SELECT x FROM delta_read('{path}', version := 0)").fetchall() == [(1,)]
+
+    # an unwritable location (root ignores file modes, so use a read-only /sys there)
+    if os.geteuid() == 0:
+        target = "/sys/medallion-test/t"
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        target = str(ro / "t")
+    with pytest.raises(duckdb.Error) as e:
+        con.execute(f"SELECT delta_write('{target}', t) FROM (SELECT 1 AS x) t").fetchall()
+    assert f"table '{target}': cannot write to this location" in str(e.value), str(e.value)

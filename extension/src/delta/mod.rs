@@ -8,11 +8,13 @@ pub mod checkpoint;
 pub mod copy;
 pub mod delta_write;
 pub mod encoder;
+pub mod files;
 pub mod history;
 pub mod optimize;
 pub mod options;
 pub mod read;
 pub mod scan;
+pub mod schema;
 pub mod table;
 pub mod vacuum;
 pub mod writer;
@@ -39,6 +41,7 @@ pub fn register(r: &Registrar) -> Result<()> {
     batch_table::register::<optimize::OptimizeZorder>(con)?;
     batch_table::register::<vacuum::DeltaVacuum>(con)?;
     batch_table::register::<checkpoint::DeltaCheckpoint>(con)?;
+    batch_table::register::<files::DeltaFiles>(con)?;
     aggregate::register::<delta_write::DeltaWrite>(
         raw,
         &[

@@ -25,7 +25,7 @@ use duckdb::vtab::BindInfo;
 use super::bind;
 use super::scan::{ScanPlan, Scanner};
 use super::table::{block_on, describe, enter, err, open, At};
-use super::zorder::zorder_sort;
+use super::zorder::{aligned_ranges, zorder_sort};
 use crate::duck::batch_table::BatchFunction;
 use crate::error::Result;
 
@@ -106,7 +106,7 @@ pub fn optimize_zorder(path: &str, columns: &[String], target: u64) -> Result<Op
             );
         }
         let batch = concat_batches(&plan.schema, &batches).map_err(|e| err(NAME, path, e))?;
-        let sorted = zorder_sort(&batch, columns).map_err(|e| err(NAME, path, e))?;
+        let (sorted, keys) = zorder_sort(&batch, columns).map_err(|e| err(NAME, path, e))?;
         let bytes_in: i64 = sub.files.iter().map(|f| f.size).sum();
         let rows = sorted.num_rows().max(1) as u64;
         let per_file = ((target as u128 * rows as u128) / bytes_in.max(1) as u128)
@@ -118,13 +118,11 @@ pub fn optimize_zorder(path: &str, columns: &[String], target: u64) -> Result<Op
             None,
         )
         .map_err(|e| err(NAME, path, describe(&e)))?;
-        let mut start = 0;
         let mut adds = Vec::new();
-        while start < sorted.num_rows() {
-            let n = per_file.min(sorted.num_rows() - start);
-            block_on(w.write(sorted.slice(start, n))).map_err(|e| err(NAME, path, describe(&e)))?;
+        for r in aligned_ranges(&keys, per_file) {
+            block_on(w.write(sorted.slice(r.start, r.len())))
+                .map_err(|e| err(NAME, path, describe(&e)))?;
             adds.extend(block_on(w.flush()).map_err(|e| err(NAME, path, describe(&e)))?);
-            start += n;
         }
         for mut a in adds {
             a.data_change = false;

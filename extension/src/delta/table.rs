@@ -183,15 +183,44 @@ pub async fn open_if_exists(
 
 /// delta-rs error text, with the wording made specific for common cases.
 pub fn describe(e: &DeltaTableError) -> String {
-    let s = e.to_string();
-    if s.contains("Permission denied") {
-        return format!("permission denied: {s}");
+    describe_text(&e.to_string())
+}
+
+/// The wording of [`describe`], on error text: drops a captured backtrace
+/// (kernel errors carry one when `RUST_BACKTRACE` is set) and names the two
+/// problems users meet most: a location they cannot write, a corrupt log.
+pub fn describe_text(full: &str) -> String {
+    let is_frame = |l: &str| {
+        let t = l.trim_start();
+        t.split_once(": ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            || t.starts_with("at ")
+            || t == "Stack backtrace:"
+    };
+    let s = full
+        .lines()
+        .take_while(|l| !is_frame(l))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cannot_write = [
+        "Permission denied",
+        "Operation not permitted",
+        "Read-only file system",
+        "Unable to create dir",
+    ];
+    if cannot_write.iter().any(|m| s.contains(m)) {
+        return format!("cannot write to this location: {s}");
     }
-    if s.contains("Invalid JSON")
-        || s.contains("invalid json")
-        || s.contains("expected value")
-        || s.contains("EOF while parsing")
-    {
+    let corrupt = [
+        "Json error",
+        "Invalid JSON",
+        "invalid json",
+        "expected value",
+        "EOF while parsing",
+    ];
+    if corrupt.iter().any(|m| s.contains(m)) {
         return format!("the transaction log (_delta_log) is corrupt: {s}");
     }
     s
@@ -200,6 +229,14 @@ pub fn describe(e: &DeltaTableError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn describe_drops_backtraces_and_names_common_problems() {
+        let t = describe_text("Kernel error: Json error: Encountered unexpected 'b'\n   0: <unknown>\n   1: <unknown>");
+        assert_eq!(t, "the transaction log (_delta_log) is corrupt: Kernel error: Json error: Encountered unexpected 'b'");
+        let w = describe_text("Generic LocalFileSystem error: Unable to create dir /sys/x: Operation not permitted (os error 1)");
+        assert!(w.starts_with("cannot write to this location: "), "{w}");
+    }
 
     #[test]
     fn local_paths_become_directory_urls() {

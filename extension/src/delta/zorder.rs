@@ -12,6 +12,7 @@
 use arrow59::array::{ArrayRef, RecordBatch, UInt32Array};
 use arrow59::compute::take;
 use arrow59::row::{RowConverter, SortField};
+use std::ops::Range;
 
 /// Per-row dense ranks of one column: 0 for the smallest value (NULL first).
 pub fn dense_ranks(column: &ArrayRef) -> Result<(Vec<u64>, u64), String> {
@@ -81,8 +82,9 @@ pub fn zorder_permutation(columns: &[ArrayRef]) -> Result<UInt32Array, String> {
     Ok(UInt32Array::from(idx))
 }
 
-/// Returns `batch` with its rows in Z-order of the named columns.
-pub fn zorder_sort(batch: &RecordBatch, by: &[String]) -> Result<RecordBatch, String> {
+/// Returns `batch` with its rows in Z-order of the named columns, and the
+/// sorted keys.
+pub fn zorder_sort(batch: &RecordBatch, by: &[String]) -> Result<(RecordBatch, Vec<u128>), String> {
     let cols: Vec<ArrayRef> = by
         .iter()
         .map(|c| {
@@ -92,13 +94,49 @@ pub fn zorder_sort(batch: &RecordBatch, by: &[String]) -> Result<RecordBatch, St
                 .ok_or_else(|| format!("unknown Z-order column `{c}`"))
         })
         .collect::<Result<_, _>>()?;
-    let perm = zorder_permutation(&cols)?;
+    let keys = zorder_keys(&cols)?;
+    let mut idx: Vec<u32> = (0..keys.len() as u32).collect();
+    idx.sort_by_key(|&i| keys[i as usize]);
+    let sorted_keys = idx.iter().map(|&i| keys[i as usize]).collect();
+    let perm = UInt32Array::from(idx);
     let columns = batch
         .columns()
         .iter()
         .map(|c| take(c, &perm, None).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    RecordBatch::try_new(batch.schema(), columns).map_err(|e| e.to_string())
+    let sorted = RecordBatch::try_new(batch.schema(), columns).map_err(|e| e.to_string())?;
+    Ok((sorted, sorted_keys))
+}
+
+/// Cuts sorted keys into row ranges of at most `max_rows` rows that follow
+/// the Z-curve's cells: a range is halved at its next key bit (so a file
+/// covers one quadrant-tree cell, and its per-column min/max stay tight),
+/// then neighbouring small cells are merged while they fit in `max_rows`.
+pub fn aligned_ranges(keys: &[u128], max_rows: usize) -> Vec<Range<usize>> {
+    fn split(keys: &[u128], r: Range<usize>, bit: i32, max: usize, out: &mut Vec<Range<usize>>) {
+        if r.len() <= max || bit < 0 {
+            out.push(r);
+            return;
+        }
+        let m = r.start + keys[r.clone()].partition_point(|k| (k >> bit) & 1 == 0);
+        if m == r.start || m == r.end {
+            split(keys, r, bit - 1, max, out);
+        } else {
+            split(keys, r.start..m, bit - 1, max, out);
+            split(keys, m..r.end, bit - 1, max, out);
+        }
+    }
+    let max = max_rows.max(1);
+    let mut cells = Vec::new();
+    split(keys, 0..keys.len(), 127, max, &mut cells);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for c in cells.into_iter().filter(|c| !c.is_empty()) {
+        match out.last_mut() {
+            Some(last) if last.len() + c.len() <= max => last.end = c.end,
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -161,5 +199,16 @@ mod tests {
         let a: ArrayRef = Arc::new(Int64Array::from(vec![1]));
         let b = RecordBatch::try_from_iter(vec![("x", a)]).unwrap();
         assert!(zorder_sort(&b, &["y".into()]).unwrap_err().contains("`y`"));
+    }
+
+    #[test]
+    fn aligned_ranges_cover_every_row_within_the_limit() {
+        let keys: Vec<u128> = (0..10_000u128).map(|i| i * i).collect();
+        let r = aligned_ranges(&keys, 1000);
+        assert_eq!(r.first().unwrap().start, 0);
+        assert_eq!(r.last().unwrap().end, keys.len());
+        assert!(r.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(r.iter().all(|x| x.len() <= 1000 && !x.is_empty()));
+        assert!(aligned_ranges(&[], 10).is_empty());
     }
 }
