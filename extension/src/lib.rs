@@ -9,6 +9,7 @@ pub mod core;
 pub mod duck;
 pub mod error;
 pub mod register;
+pub mod sentiment;
 pub mod settings;
 
 use std::ffi::CString;

@@ -79,5 +79,6 @@ impl Drop for Registrar {
 pub fn all(r: &Registrar) -> Result<()> {
     crate::settings::register(r, crate::settings::ALL)?;
     crate::core::register(r)?;
+    crate::sentiment::register(r)?;
     Ok(())
 }
