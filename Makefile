@@ -20,12 +20,12 @@ VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 ORT_VERSION := 1.32.0
 ORT_LIB     := $(BUILD)/libonnxruntime.so.$(ORT_VERSION)
 
-.PHONY: all build ext ort venv run test test-rust test-sql lint clean
+.PHONY: all build ext ort default-model venv run test test-rust test-sql lint clean bench
 
 all: build
 
-## build: the loadable extension with ONNX Runtime next to it
-build: ext ort
+## build: the loadable extension with ONNX Runtime and the default model next to it
+build: ext ort default-model
 
 # Always ask cargo (it is incremental); re-append the footer to a fresh copy.
 ext:
@@ -47,6 +47,18 @@ $(ORT_LIB):
 	    shutil.copyfileobj(z.open("onnxruntime/capi/libonnxruntime.so." + sys.argv[2]), open(sys.argv[3], "wb"))' \
 	    $$(ls $(CACHE)/wheels/onnxruntime-$(ORT_VERSION)-*.whl | head -n1) $(ORT_VERSION) $@
 	ln -sf libonnxruntime.so.$(ORT_VERSION) $(BUILD)/libonnxruntime.so
+
+# The shipped sentiment model goes next to the extension, where
+# bert_sentiment's built-in default (bert_sentiment_model) looks for it.
+MODEL_SRC := models/default
+MODEL_DST := $(BUILD)/models/default
+default-model:
+	@if [ -f $(MODEL_SRC)/model.onnx ]; then \
+	    mkdir -p $(MODEL_DST) && cp -p $(MODEL_SRC)/model.onnx $(MODEL_SRC)/tokenizer.json $(MODEL_SRC)/config.json $(MODEL_DST)/; \
+	    for f in README.md expected.json; do if [ -f $(MODEL_SRC)/$$f ]; then cp -p $(MODEL_SRC)/$$f $(MODEL_DST)/; fi; done; \
+	else \
+	    echo "note: $(MODEL_SRC)/model.onnx is missing; bert_sentiment needs SET bert_sentiment_model or a model argument"; \
+	fi
 
 ## venv: the pinned DuckDB CLI and Python hosts (and test tools)
 venv: $(VENV)/.installed
@@ -87,6 +99,10 @@ test-sql: build venv
 
 test-py: venv
 	$(PY) -m pytest -q test/python
+
+## bench: the benchmarks in test/bench/ (not part of make test); results in docs/benchmarks.md
+bench: build venv
+	@for b in test/bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
 clean:
 	rm -rf build
