@@ -21,14 +21,14 @@ use crate::error::{Error, Result};
 /// The inputs `bert_sentiment` knows how to feed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Input {
-    InputIds,
+    Ids,
     AttentionMask,
     TokenTypeIds,
 }
 
 impl Input {
     const ALL: [(&'static str, Input); 3] = [
-        ("input_ids", Input::InputIds),
+        ("input_ids", Input::Ids),
         ("attention_mask", Input::AttentionMask),
         ("token_type_ids", Input::TokenTypeIds),
     ];
@@ -84,7 +84,7 @@ impl Graph {
             }
             inputs.push(input);
         }
-        if !inputs.contains(&Input::InputIds) {
+        if !inputs.contains(&Input::Ids) {
             return Err(fail("the graph has no `input_ids` input".into()));
         }
         let outlet = session
@@ -139,7 +139,7 @@ impl Graph {
         let mut feeds: Vec<(&str, SessionInputValue<'_>)> = Vec::with_capacity(3);
         for input in &self.inputs {
             let data: &[i64] = match input {
-                Input::InputIds => &batch.input_ids,
+                Input::Ids => &batch.input_ids,
                 Input::AttentionMask => &batch.attention_mask,
                 Input::TokenTypeIds => &batch.token_type_ids,
             };
