@@ -233,7 +233,7 @@ def main(argv=None):
     p.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 5000)))
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--int8-model", default=str(REPO / "build" / "release" / "models" / "default"))
-    p.add_argument("--fp32-model", default=str(CACHE / "build" / "default-fp32"))
+    p.add_argument("--fp32-model", default=str(CACHE / "build" / "fp32"))
     p.add_argument("--checkpoint", default=str(CACHE / "build" / "checkpoint"))
     p.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

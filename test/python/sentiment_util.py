@@ -14,7 +14,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "build" / "release" / "medallion.duckdb_extension"
 FIXTURES = REPO / "test" / "fixtures" / "models"
-MODELS = ["tiny-bert", "tiny-roberta"]
+MODELS = ["tiny-bert", "tiny-roberta", "default"]
+# where each model lives: the test fixtures, and the shipped default model
+MODEL_DIRS = {
+    "tiny-bert": FIXTURES / "tiny-bert",
+    "tiny-roberta": FIXTURES / "tiny-roberta",
+    "default": REPO / "models" / "default",
+}
 TOLERANCE = 1e-5
 
 
@@ -29,7 +35,7 @@ def connect(**config):
 
 
 def model_dir(name: str) -> Path:
-    d = FIXTURES / name
+    d = MODEL_DIRS.get(name, FIXTURES / name)
     if not (d / "model.onnx").exists():
         pytest.skip(f"fixture model {name} is not present")
     return d
