@@ -20,12 +20,12 @@ VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 ORT_VERSION := 1.32.0
 ORT_LIB     := $(BUILD)/libonnxruntime.so.$(ORT_VERSION)
 
-.PHONY: all build ext ort venv run test test-rust test-sql test-py bench lint clean
+.PHONY: all build ext ort default-model venv run test test-rust test-sql test-py bench lint clean
 
 all: build
 
-## build: the loadable extension with ONNX Runtime next to it
-build: ext ort
+## build: the loadable extension with ONNX Runtime and the default model next to it
+build: ext ort default-model
 
 # Always ask cargo (it is incremental); re-append the footer to a fresh copy.
 ext:
@@ -48,6 +48,18 @@ $(ORT_LIB):
 	    $$(ls $(CACHE)/wheels/onnxruntime-$(ORT_VERSION)-*.whl | head -n1) $(ORT_VERSION) $@
 	ln -sf libonnxruntime.so.$(ORT_VERSION) $(BUILD)/libonnxruntime.so
 
+# The shipped sentiment model goes next to the extension, where
+# bert_sentiment's built-in default (bert_sentiment_model) looks for it.
+MODEL_SRC := models/default
+MODEL_DST := $(BUILD)/models/default
+default-model:
+	@if [ -f $(MODEL_SRC)/model.onnx ]; then \
+	    mkdir -p $(MODEL_DST) && cp -p $(MODEL_SRC)/model.onnx $(MODEL_SRC)/tokenizer.json $(MODEL_SRC)/config.json $(MODEL_DST)/; \
+	    for f in README.md expected.json; do if [ -f $(MODEL_SRC)/$$f ]; then cp -p $(MODEL_SRC)/$$f $(MODEL_DST)/; fi; done; \
+	else \
+	    echo "note: $(MODEL_SRC)/model.onnx is missing; bert_sentiment needs SET bert_sentiment_model or a model argument"; \
+	fi
+
 ## venv: the pinned DuckDB CLI and Python hosts (and test tools)
 venv: $(VENV)/.installed
 $(VENV)/.installed: test/requirements.txt
@@ -55,11 +67,25 @@ $(VENV)/.installed: test/requirements.txt
 	$(PY) -m pip install --quiet -r test/requirements.txt
 	touch $@
 
-## run: build everything and run the pipeline on the shipped data
+## run: build everything, land the shipped sample in landing/ and run the
+## pipeline (bronze, silver, gold, metrics, analyses) until it is drained
 run: build venv
-	$(DUCKDB_CLI) -unsigned -batch < sql/00_setup.sql
+	$(PYTHON) tools/stream.py --landing landing --quiet
+	$(PY) tools/pipeline.py --landing landing --lake lake --reports reports
 
-.PHONY: stream generate test-py
+## stream-run: the pipeline as a streaming job: tweets land every 2 s, passes
+## run as they arrive, until Ctrl-C (or 60 s without new files)
+stream-run: build venv
+	$(PYTHON) tools/stream.py --landing landing --interval 2 --quiet & \
+	  trap 'kill $$! 2>/dev/null' EXIT; \
+	  $(PY) tools/pipeline.py --landing landing --lake lake --reports reports --follow --max-idle 60
+
+.PHONY: stream stream-run generate model
+
+## model: rebuild the shipped default model from scratch (torch venv under
+## ~/.cache/medallion, ~40 min on 2 cores; not part of make test)
+model:
+	bash models/build_default.sh
 
 ## stream: replay the shipped sample into landing/ as raw tweet JSON files
 stream:
@@ -90,9 +116,9 @@ test-sql: build venv
 test-py: build venv
 	$(PY) -m pytest -q test/python
 
-## bench: performance comparisons; results go to docs/benchmarks.md
+## bench: the benchmarks in test/bench/ (not part of make test); results in docs/benchmarks.md
 bench: build venv
-	for b in test/bench/bench_*.py; do $(PY) $$b --extension $(EXT) --cli $(DUCKDB_CLI); done
+	@for b in test/bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
 clean:
 	rm -rf build

@@ -59,6 +59,21 @@ pub enum Error {
         table: String,
         message: String,
     },
+    /// A sentiment model directory cannot be used (missing, unreadable,
+    /// corrupt, or not a graph `bert_sentiment` can feed).
+    #[error("bert_sentiment: model `{path}`: {problem}")]
+    Model { path: String, problem: String },
+    /// The ONNX Runtime shared library could not be loaded or initialised.
+    #[error("bert_sentiment: ONNX Runtime library `{path}`: {problem} (set `onnxruntime_library` or the ONNXRUNTIME_LIBRARY environment variable to the path of libonnxruntime.so)")]
+    OnnxRuntime { path: String, problem: String },
+    /// A setting holds a value its function cannot use.
+    #[error("{function}: setting `{name}` = '{value}': {problem}")]
+    Setting {
+        function: &'static str,
+        name: &'static str,
+        value: String,
+        problem: String,
+    },
     /// A bug on our side: Rust code panicked. Reported instead of unwinding
     /// into DuckDB, which would abort the host process.
     #[error("{context}: internal error (Rust panic): {message}")]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod mlflow;
 pub mod png;
 pub mod register;
+pub mod sentiment;
 pub mod settings;
 
 use std::ffi::CString;

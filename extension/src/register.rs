@@ -73,5 +73,6 @@ pub fn all(r: &Registrar) -> Result<()> {
     crate::chart::register(r)?;
     crate::delta::register(r)?;
     crate::mlflow::register(r)?;
+    crate::sentiment::register(r)?;
     Ok(())
 }

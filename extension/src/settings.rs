@@ -65,7 +65,27 @@ pub const ALL: &[Setting] = &[
             "Seconds before the first retry of an MLflow request; doubled for each next one",
         builtin_default: || Some("0.5".into()),
     },
+    crate::sentiment::MODEL_SETTING,
+    crate::sentiment::THREADS_SETTING,
+    crate::sentiment::BATCH_SIZE_SETTING,
+    crate::sentiment::LIBRARY_SETTING,
 ];
+
+/// The directory of the loaded extension file (`build/release/` after
+/// `make build`), found with `dladdr` on a function of ours; `None` if the
+/// loader cannot tell. Built-in defaults that ship next to the extension (the
+/// ONNX Runtime library, the default model) are computed from it at LOAD.
+pub fn extension_dir() -> Option<std::path::PathBuf> {
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    let ours = extension_dir as *const libc::c_void;
+    if unsafe { libc::dladdr(ours, &mut info) } == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    let file = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+    let file = std::path::PathBuf::from(file.to_string_lossy().into_owned());
+    let file = std::fs::canonicalize(&file).unwrap_or(file);
+    file.parent().map(|d| d.to_path_buf())
+}
 
 /// Registers `settings` as DuckDB config options on the database.
 pub fn register(r: &Registrar, settings: &[Setting]) -> Result<()> {

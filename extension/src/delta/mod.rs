@@ -25,8 +25,8 @@ use duckdb::Connection;
 use crate::duck::aggregate;
 use crate::duck::batch_table;
 use crate::duck::raw::LType;
-use crate::register::Registrar;
 use crate::error::{Error, Result};
+use crate::register::Registrar;
 
 fn table_function<T: duckdb::vtab::VTab>(con: &Connection, name: &'static str) -> Result<()> {
     con.register_table_function::<T>(name)

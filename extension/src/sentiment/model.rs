@@ -1,0 +1,280 @@
+//! A sentiment model directory as HuggingFace exports it — `model.onnx`,
+//! `tokenizer.json`, `config.json` (with `id2label`) — loaded once per
+//! process and shared: [`load`] caches by canonical path, file times and
+//! thread count, so every query (and every DuckDB thread) of a process uses
+//! the same [`Model`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use serde_json::Value as Json;
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use super::batch::{self, Tokens};
+use super::graph::Graph;
+use crate::error::{Error, Result};
+
+/// The three files of a model directory.
+pub const FILES: [&str; 3] = ["model.onnx", "tokenizer.json", "config.json"];
+
+/// A loaded model: tokenizer, labels, and its ONNX graph.
+pub struct Model {
+    pub dir: PathBuf,
+    pub labels: Vec<String>,
+    /// Truncation length in tokens, special tokens included.
+    pub max_length: usize,
+    pub pad_id: i64,
+    tokenizer: Tokenizer,
+    graph: Graph,
+}
+
+/// The model directory a `bert_sentiment` model argument or setting names:
+/// a directory, or a `models:/<name>@<alias>` / `models:/<name>/<version>`
+/// URI that MLflow's registry (at `tracking_uri`, the `mlflow_tracking_uri`
+/// setting) resolves to a local copy of that version (downloaded once).
+pub fn resolve_model_uri(uri: &str, tracking_uri: Option<&str>) -> Result<PathBuf> {
+    let err = |problem: &str| Error::Model {
+        path: uri.to_string(),
+        problem: problem.to_string(),
+    };
+    if uri.starts_with("models:/") {
+        // The one call from sentiment into the MLflow capability.
+        let dir = crate::mlflow::resolve_model_uri(uri, tracking_uri)
+            .map_err(|e| err(&format!("cannot resolve in the MLflow registry: {e}")))?;
+        return resolve_model_uri(&dir.to_string_lossy(), None);
+    }
+    if uri.trim().is_empty() {
+        return Err(err("empty model path"));
+    }
+    let path = Path::new(uri);
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(err("no such directory"))
+        }
+        Err(e) => Err(err(&format!("cannot read: {e}"))),
+        Ok(m) if !m.is_dir() => Err(err(
+            "not a directory (a model is a directory holding model.onnx, tokenizer.json and config.json)",
+        )),
+        Ok(_) => std::fs::canonicalize(path).map_err(|e| err(&format!("cannot resolve: {e}"))),
+    }
+}
+
+type Key = (PathBuf, usize);
+type Stamp = Vec<(u64, Option<SystemTime>)>;
+static CACHE: Mutex<Vec<(Key, Stamp, Arc<Model>)>> = Mutex::new(Vec::new());
+
+/// The model in `dir` (canonical), with sessions of `threads` intra-op
+/// threads; loaded on first use, then shared until one of its files changes.
+pub fn load(dir: &Path, threads: usize, library: Option<&str>) -> Result<Arc<Model>> {
+    let stamp = stamp(dir)?;
+    let key = (dir.to_path_buf(), threads);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, s, m)) = cache.iter().find(|(k, _, _)| *k == key) {
+        if *s == stamp {
+            return Ok(Arc::clone(m));
+        }
+    }
+    let env = super::runtime::environment(library)?;
+    let model = Arc::new(Model::open(dir, threads, env)?);
+    cache.retain(|(k, _, _)| *k != key);
+    cache.push((key, stamp, Arc::clone(&model)));
+    Ok(model)
+}
+
+/// Sizes and modification times of the model files: a changed file reloads.
+fn stamp(dir: &Path) -> Result<Stamp> {
+    FILES
+        .iter()
+        .map(|f| {
+            let path = dir.join(f);
+            let meta = std::fs::metadata(&path).map_err(|e| Error::Model {
+                path: path.display().to_string(),
+                problem: if e.kind() == std::io::ErrorKind::NotFound {
+                    format!("missing {f} (a model directory needs model.onnx, tokenizer.json and config.json)")
+                } else {
+                    format!("cannot read: {e}")
+                },
+            })?;
+            Ok((meta.len(), meta.modified().ok()))
+        })
+        .collect()
+}
+
+impl Model {
+    fn open(dir: &Path, threads: usize, env: ort::environment::Environment) -> Result<Self> {
+        let fail = |file: &str, problem: String| Error::Model {
+            path: dir.join(file).display().to_string(),
+            problem,
+        };
+        let text = std::fs::read_to_string(dir.join("config.json"))
+            .map_err(|e| fail("config.json", format!("cannot read: {e}")))?;
+        let config: Json = serde_json::from_str(&text)
+            .map_err(|e| fail("config.json", format!("not valid JSON: {e}")))?;
+        let labels = labels(&config).map_err(|p| fail("config.json", p))?;
+
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| fail("tokenizer.json", format!("cannot load the tokenizer: {e}")))?;
+        let max_length = max_length(&config, &tokenizer);
+        let pad_id = pad_id(&config, &tokenizer);
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(|e| {
+                fail(
+                    "tokenizer.json",
+                    format!("cannot truncate to {max_length}: {e}"),
+                )
+            })?;
+        if let Some(vocab) = config.get("vocab_size").and_then(Json::as_u64) {
+            let have = tokenizer.get_vocab_size(true) as u64;
+            if have > vocab {
+                return Err(fail(
+                    "tokenizer.json",
+                    format!("the tokenizer has {have} tokens but the model's vocabulary (config.json vocab_size) has {vocab}: tokenizer and model do not belong together"),
+                ));
+            }
+        }
+        let graph = Graph::open(&dir.join("model.onnx"), labels.len(), threads, env)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            labels,
+            max_length,
+            pad_id,
+            tokenizer,
+            graph,
+        })
+    }
+
+    /// The tokens of `text`, truncated to [`Self::max_length`].
+    pub fn tokenize(&self, text: &str) -> Result<Tokens> {
+        let enc = self
+            .tokenizer
+            .encode_fast(text, true)
+            .map_err(|e| Error::Model {
+                path: self.dir.join("tokenizer.json").display().to_string(),
+                problem: format!("cannot tokenize a text: {e}"),
+            })?;
+        Ok(Tokens {
+            ids: enc.get_ids().iter().map(|&i| i as i64).collect(),
+            type_ids: enc.get_type_ids().iter().map(|&i| i as i64).collect(),
+        })
+    }
+
+    /// Probabilities per label for each text, in the order given: tokenized,
+    /// sorted by length, run in padded batches of `batch_size`, restored.
+    pub fn classify(&self, texts: &[&str], batch_size: usize) -> Result<Vec<Vec<f32>>> {
+        let tokens = texts
+            .iter()
+            .map(|t| self.tokenize(t))
+            .collect::<Result<Vec<_>>>()?;
+        let logits = batch::run_batched(&tokens, batch_size, self.pad_id, |b| self.graph.run(b))?;
+        Ok(logits.iter().map(|l| batch::softmax(l)).collect())
+    }
+
+    /// Names of the graph inputs this model is fed.
+    pub fn inputs(&self) -> Vec<&'static str> {
+        self.graph.inputs()
+    }
+}
+
+/// `id2label` as a list indexed by class id (ids must be 0..n).
+fn labels(config: &Json) -> std::result::Result<Vec<String>, String> {
+    let map = config
+        .get("id2label")
+        .and_then(Json::as_object)
+        .ok_or("no `id2label` object: the model's labels are unknown")?;
+    let mut by_id: HashMap<usize, String> = HashMap::new();
+    for (k, v) in map {
+        let id: usize = k
+            .parse()
+            .map_err(|_| format!("id2label key `{k}` is not a class id"))?;
+        let name = v.as_str().ok_or(format!("id2label[{k}] is not a string"))?;
+        by_id.insert(id, name.to_string());
+    }
+    if by_id.is_empty() {
+        return Err("`id2label` is empty".into());
+    }
+    (0..by_id.len())
+        .map(|i| {
+            by_id
+                .remove(&i)
+                .ok_or(format!("id2label has no class {i} (ids must be 0..n)"))
+        })
+        .collect()
+}
+
+/// Truncation length: medallion's export records it; else the tokenizer's own
+/// truncation; else the position embeddings (less RoBERTa's offset); else 512.
+fn max_length(config: &Json, tokenizer: &Tokenizer) -> usize {
+    let num = |v: Option<&Json>| v.and_then(Json::as_u64).map(|n| n as usize);
+    if let Some(n) = num(config.pointer("/medallion/max_length")) {
+        return n;
+    }
+    if let Some(t) = tokenizer.get_truncation() {
+        return t.max_length;
+    }
+    if let Some(n) = num(config.get("max_position_embeddings")) {
+        let model_type = config
+            .get("model_type")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        if model_type.contains("roberta") || model_type == "camembert" {
+            let pad = num(config.get("pad_token_id")).unwrap_or(1);
+            return n.saturating_sub(pad + 1).max(2);
+        }
+        return n;
+    }
+    512
+}
+
+/// The id padding uses: medallion's export, else the tokenizer's padding,
+/// else `pad_token_id` in config.json, else 0.
+fn pad_id(config: &Json, tokenizer: &Tokenizer) -> i64 {
+    let num = |v: Option<&Json>| v.and_then(Json::as_i64);
+    num(config.pointer("/medallion/pad_token_id"))
+        .or_else(|| tokenizer.get_padding().map(|p| p.pad_id as i64))
+        .or_else(|| num(config.get("pad_token_id")))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_models_uri_names_the_uri_and_the_registry() {
+        let store =
+            std::env::temp_dir().join(format!("medallion-empty-store-{}", std::process::id()));
+        let e = resolve_model_uri("models:/sentiment@champion", Some(&store.to_string_lossy()))
+            .unwrap_err();
+        assert!(e.to_string().contains("MLflow registry"), "{e}");
+        assert!(e.to_string().contains("models:/sentiment@champion"), "{e}");
+    }
+
+    #[test]
+    fn missing_and_non_directories_are_named() {
+        let e = resolve_model_uri("/nonexistent/model/dir", None).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/model/dir"), "{e}");
+        assert!(e.to_string().contains("no such directory"), "{e}");
+        let e = resolve_model_uri("/etc/hostname", None).unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
+    }
+
+    #[test]
+    fn labels_come_from_id2label_in_id_order() {
+        let c: Json = serde_json::json!({"id2label": {"1": "POS", "0": "NEG"}});
+        assert_eq!(labels(&c).unwrap(), vec!["NEG", "POS"]);
+        let c: Json = serde_json::json!({"id2label": {"0": "a", "2": "c"}});
+        assert!(labels(&c).unwrap_err().contains("no class 1"));
+        assert!(labels(&serde_json::json!({}))
+            .unwrap_err()
+            .contains("id2label"));
+    }
+}
