@@ -22,7 +22,8 @@ use super::options;
 use super::writer::{Session, WriteOutcome};
 use crate::duck::aggregate::{Aggregate, Chunk, Output};
 use crate::duck::chunk_arrow::vector_to_arrow;
-use crate::duck::raw::{LType, StructOut};
+use crate::duck::raw::StructOut;
+use crate::duck::types::LogicalType;
 use crate::error::{Error, Result};
 
 pub const NAME: &str = "delta_write";
@@ -41,14 +42,14 @@ pub struct Input {
 }
 
 /// The STRUCT `delta_write` returns.
-pub fn return_type() -> LType {
-    LType::struct_of(&[
-        ("version", LType::bigint()),
-        ("rows", LType::bigint()),
-        ("files_added", LType::bigint()),
-        ("files_removed", LType::bigint()),
-        ("bytes_added", LType::bigint()),
-        ("status", LType::varchar()),
+pub fn return_type() -> LogicalType {
+    LogicalType::structure(&[
+        ("version", LogicalType::bigint()),
+        ("rows", LogicalType::bigint()),
+        ("files_added", LogicalType::bigint()),
+        ("files_removed", LogicalType::bigint()),
+        ("bytes_added", LogicalType::bigint()),
+        ("status", LogicalType::varchar()),
     ])
 }
 

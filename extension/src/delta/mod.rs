@@ -24,7 +24,7 @@ use duckdb::Connection;
 
 use crate::duck::aggregate;
 use crate::duck::batch_table;
-use crate::duck::raw::LType;
+use crate::duck::types::LogicalType;
 use crate::error::{Error, Result};
 use crate::register::Registrar;
 
@@ -45,8 +45,12 @@ pub fn register(r: &Registrar) -> Result<()> {
     aggregate::register::<delta_write::DeltaWrite>(
         raw,
         &[
-            vec![LType::varchar(), LType::any()],
-            vec![LType::varchar(), LType::any(), LType::any()],
+            vec![LogicalType::varchar(), LogicalType::any()],
+            vec![
+                LogicalType::varchar(),
+                LogicalType::any(),
+                LogicalType::any(),
+            ],
         ],
         delta_write::return_type,
     )?;

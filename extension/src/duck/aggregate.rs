@@ -23,7 +23,8 @@ use std::ops::Range;
 
 use duckdb::ffi;
 
-use super::raw::{LType, RawConnection};
+use super::raw::RawConnection;
+use super::types::LogicalType;
 use crate::error::{guard, Error, Result};
 
 /// An input chunk handed to [`Aggregate::prepare`]; valid during that call.
@@ -230,8 +231,8 @@ fn internal(what: &str) -> Error {
 /// Registers `A` under `A::NAME` with one overload per parameter list.
 pub fn register<A: Aggregate>(
     con: &RawConnection,
-    overloads: &[Vec<LType>],
-    returns: impl Fn() -> LType,
+    overloads: &[Vec<LogicalType>],
+    returns: impl Fn() -> LogicalType,
 ) -> Result<()> {
     let fail = |what: &str| Error::Register {
         name: A::NAME,
@@ -247,10 +248,10 @@ pub fn register<A: Aggregate>(
             let mut f = ffi::duckdb_create_aggregate_function();
             ffi::duckdb_aggregate_function_set_name(f, name.as_ptr());
             for p in params {
-                ffi::duckdb_aggregate_function_add_parameter(f, p.0);
+                ffi::duckdb_aggregate_function_add_parameter(f, p.raw());
             }
             let ret = returns();
-            ffi::duckdb_aggregate_function_set_return_type(f, ret.0);
+            ffi::duckdb_aggregate_function_set_return_type(f, ret.raw());
             ffi::duckdb_aggregate_function_set_functions(
                 f,
                 Some(state_size::<A>),

@@ -1,7 +1,7 @@
 //! Thin RAII and helpers over the raw C API, for what duckdb-rs does not wrap
 //! (aggregates, STRUCT results written by hand, a registration connection).
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, CStr};
 
 use duckdb::ffi;
 
@@ -26,48 +26,6 @@ impl RawConnection {
 impl Drop for RawConnection {
     fn drop(&mut self) {
         unsafe { ffi::duckdb_disconnect(&mut self.0) };
-    }
-}
-
-/// An owned `duckdb_logical_type`.
-pub struct LType(pub ffi::duckdb_logical_type);
-
-impl LType {
-    pub fn of(id: ffi::duckdb_type) -> Self {
-        Self(unsafe { ffi::duckdb_create_logical_type(id) })
-    }
-    pub fn varchar() -> Self {
-        Self::of(ffi::DUCKDB_TYPE_DUCKDB_TYPE_VARCHAR)
-    }
-    pub fn bigint() -> Self {
-        Self::of(ffi::DUCKDB_TYPE_DUCKDB_TYPE_BIGINT)
-    }
-    pub fn any() -> Self {
-        Self::of(ffi::DUCKDB_TYPE_DUCKDB_TYPE_ANY)
-    }
-    /// STRUCT with the given (name, type) children.
-    pub fn struct_of(children: &[(&str, LType)]) -> Self {
-        let names: Vec<CString> = children
-            .iter()
-            .map(|(n, _)| CString::new(*n).expect("no NUL in a field name"))
-            .collect();
-        let mut name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
-        let mut types: Vec<ffi::duckdb_logical_type> = children.iter().map(|(_, t)| t.0).collect();
-        Self(unsafe {
-            ffi::duckdb_create_struct_type(
-                types.as_mut_ptr(),
-                name_ptrs.as_mut_ptr(),
-                children.len() as ffi::idx_t,
-            )
-        })
-    }
-}
-
-impl Drop for LType {
-    fn drop(&mut self) {
-        if !self.0.is_null() {
-            unsafe { ffi::duckdb_destroy_logical_type(&mut self.0) };
-        }
     }
 }
 
