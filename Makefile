@@ -118,6 +118,7 @@ test-py: build venv
 
 ## bench: the benchmarks in test/bench/ (not part of make test); results in docs/benchmarks.md
 bench: build venv
+	$(PY) -m pip install --quiet -r test/bench/requirements.txt
 	@for b in test/bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
 clean:
