@@ -34,6 +34,20 @@ impl InputChunk {
         (unsafe { ffi::duckdb_data_chunk_get_column_count(self.raw) }) as usize
     }
 
+    /// An optional trailing argument: `read(column idx)` when this overload
+    /// has that column, else NULL for every row.
+    pub fn optional<'s, T>(
+        &'s self,
+        idx: usize,
+        read: impl FnOnce(Column<'s>) -> Vec<Option<T>>,
+    ) -> Vec<Option<T>> {
+        if idx < self.column_count() {
+            read(self.column(idx))
+        } else {
+            (0..self.len).map(|_| None).collect()
+        }
+    }
+
     /// Column `idx` (panics if out of range: a signature bug, caught by the guard).
     pub fn column(&self, idx: usize) -> Column<'_> {
         assert!(idx < self.column_count(), "column {idx} out of range");

@@ -51,10 +51,7 @@ impl BoundScalar for LogArtifact {
     fn invoke(s: &Session, input: &InputChunk, output: &mut dyn WritableVector) -> Result<()> {
         let runs = input.column(0).strings();
         let paths = input.column(1).strings();
-        let dirs = match input.column_count() > 2 {
-            true => input.column(2).strings(),
-            false => vec![None; input.len()],
-        };
+        let dirs = input.optional(2, |c| c.strings());
         let mut results = vec![None; input.len()];
         for row in 0..input.len() {
             let (Some(run), Some(path)) = (runs[row].as_deref(), paths[row].as_deref()) else {
@@ -113,10 +110,7 @@ impl BoundScalar for LogConfusionMatrix {
                 cells.struct_member(2).values::<i64>(),
             )
         };
-        let names = match input.column_count() > 2 {
-            true => input.column(2).strings(),
-            false => vec![None; input.len()],
-        };
+        let names = input.optional(2, |c| c.strings());
         let mut results = vec![None; input.len()];
         for row in 0..input.len() {
             let (Some(run), Some(range)) = (runs[row].as_deref(), entries[row].clone()) else {

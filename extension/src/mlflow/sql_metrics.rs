@@ -57,10 +57,7 @@ impl BoundScalar for LogMetric {
         let runs = input.column(0).strings();
         let keys = input.column(1).strings();
         let values = unsafe { input.column(2).values::<f64>() };
-        let steps = match input.column_count() > 3 {
-            true => unsafe { input.column(3).values::<i64>() },
-            false => vec![None; input.len()],
-        };
+        let steps = input.optional(3, |c| unsafe { c.values::<i64>() });
         let timestamp = now_millis();
         let mut results = vec![None; input.len()];
         for (run, rows) in by_run(&runs) {

@@ -66,14 +66,8 @@ impl BoundScalar for RegisterModel {
         let names = input.column(0).strings();
         let dirs = input.column(1).strings();
         let runs = input.column(2).strings();
-        let tags = match input.column_count() > 3 {
-            true => unsafe { string_pairs(&input.column(3)) },
-            false => vec![None; n],
-        };
-        let aliases = match input.column_count() > 4 {
-            true => input.column(4).strings(),
-            false => vec![None; n],
-        };
+        let tags = input.optional(3, |c| unsafe { string_pairs(&c) });
+        let aliases = input.optional(4, |c| c.strings());
         let mut out = output.struct_vector();
         let (name_out, mut version_out, source_out) =
             (out.child(0, n), out.child(1, n), out.child(2, n));

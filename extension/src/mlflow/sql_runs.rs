@@ -61,14 +61,8 @@ impl BoundScalar for StartRun {
     fn invoke(s: &Session, input: &InputChunk, output: &mut dyn WritableVector) -> Result<()> {
         let n = input.len();
         let experiments = input.column(0).strings();
-        let names = match input.column_count() > 1 {
-            true => input.column(1).strings(),
-            false => vec![None; n],
-        };
-        let tags = match input.column_count() > 2 {
-            true => unsafe { string_pairs(&input.column(2)) },
-            false => vec![None; n],
-        };
+        let names = input.optional(1, |c| c.strings());
+        let tags = input.optional(2, |c| unsafe { string_pairs(&c) });
         let mut experiment_ids: HashMap<String, String> = HashMap::new();
         let mut results = Vec::with_capacity(n);
         for row in 0..n {
@@ -142,10 +136,7 @@ impl BoundScalar for EndRun {
 
     fn invoke(s: &Session, input: &InputChunk, output: &mut dyn WritableVector) -> Result<()> {
         let runs = input.column(0).strings();
-        let statuses = match input.column_count() > 1 {
-            true => input.column(1).strings(),
-            false => vec![None; input.len()],
-        };
+        let statuses = input.optional(1, |c| c.strings());
         let mut results = vec![None; input.len()];
         for (row, run) in runs.iter().enumerate() {
             let Some(run) = run.as_deref() else { continue };
