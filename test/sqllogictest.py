@@ -190,6 +190,23 @@ def run_python(records: list[Record], ctx: dict):
         con.close()
 
 
+def _python_results(records: list[Record], ctx: dict) -> list[tuple]:
+    return [(rows, error) for _, rows, error in run_python(records, ctx)]
+
+
+def run_python_isolated(records: list[Record], ctx: dict):
+    """run_python in a child process of its own, one per file (as the CLI host
+    is): process-wide state such as medallion's external-access latch cannot
+    leak from one file into the next, and a crash fails only this file."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        results = pool.submit(_python_results, records, ctx).result()
+    for rec, (rows, error) in zip(records, results):
+        yield rec, rows, error
+
+
 CLI_ERROR = re.compile(r"^(\w+ )*Error: ", re.M)
 
 
@@ -246,7 +263,7 @@ def run_file(path: str, host: str, args) -> tuple[int, list[str]]:
     ctx = {"__TEST_DIR__": test_dir, "__WORKING_DIRECTORY__": REPO, "__EXTENSION__": args.extension}
     failures, passed = [], 0
     try:
-        results = run_python(records, ctx) if host == "python" else run_cli(records, ctx, args.cli)
+        results = run_python_isolated(records, ctx) if host == "python" else run_cli(records, ctx, args.cli)
         for rec, rows, error in results:
             rec.expected = [substitute(line, ctx) for line in rec.expected]
             problem = check(rec, rows, error)

@@ -5,6 +5,7 @@
 //! modules (`delta`, `sentiment`, `mlflow`), one file per SQL function;
 //! `duck` holds the C API plumbing they share.
 
+pub mod access;
 pub mod chart;
 pub mod core;
 pub mod delta;

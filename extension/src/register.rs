@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 pub struct Registrar {
     con: Connection,
     raw: RawConnection,
+    db: ffi::duckdb_database,
 }
 
 impl Registrar {
@@ -30,7 +31,7 @@ impl Registrar {
             name: "connection",
             reason,
         })?;
-        Ok(Self { con, raw })
+        Ok(Self { con, raw, db })
     }
 
     /// duckdb-rs's connection, for `register_scalar_function` and friends.
@@ -43,6 +44,12 @@ impl Registrar {
     /// returns, so nothing registered may keep either.
     pub fn raw(&self) -> ffi::duckdb_connection {
         self.raw.0
+    }
+
+    /// The database handle, for registrations made on the database rather
+    /// than a connection (replacement scans). Valid only during LOAD.
+    pub fn database(&self) -> ffi::duckdb_database {
+        self.db
     }
 
     /// The same connection as its owning wrapper, for helpers that take it.

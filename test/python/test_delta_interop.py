@@ -100,6 +100,32 @@ def test_deltalake_python_tables_read_by_us(con, tmp_path):
     assert pa.table(deltalake.DeltaTable(path).to_pyarrow_dataset().to_table()).num_rows == 115
 
 
+def test_from_path_reads_deltalake_python_tables_through_duckdbs_parquet_reader(con, tmp_path):
+    """`FROM 'path'` on a table written and then compacted by deltalake-py: the
+    rows of the current version only, typed as the log says, with filters
+    pushed into DuckDB's Parquet reader (its `filename` column proves which
+    reader ran)."""
+    path = str(tmp_path / "theirs_flat")
+    t = pa.table({
+        "id": pa.array(range(1000), pa.int64()),
+        "user": pa.array([f"user_{i % 40:03d}" for i in range(1000)]),
+        "seen_at": pa.array([dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=i) for i in range(1000)], pa.timestamp("us", tz="UTC")),
+    })
+    for k in range(4):
+        deltalake.write_deltalake(path, t.slice(k * 250, 250), mode="append")
+    deltalake.DeltaTable(path).optimize.z_order(["user"])
+    want = pa.table(deltalake.DeltaTable(path).to_pyarrow_dataset().to_table())
+    live = len(deltalake.DeltaTable(path).file_uris())
+
+    assert con.execute(f"SELECT count(*), sum(id) FROM '{path}'").fetchone() == (want.num_rows, sum(range(1000)))
+    assert con.execute(f"SELECT count(DISTINCT filename) FROM '{path}'").fetchone()[0] == live
+    assert con.execute(f"SELECT typeof(seen_at) FROM '{path}' LIMIT 1").fetchone()[0] == "TIMESTAMP WITH TIME ZONE"
+    got = con.execute(f"SELECT count(*), min(id) FROM '{path}' WHERE user = 'user_007'").fetchone()
+    assert got == (25, 7)
+    plan = con.execute(f"EXPLAIN SELECT * FROM '{path}' WHERE user = 'user_007'").fetchall()[0][1]
+    assert "READ_PARQUET" in plan.upper() and "user_007" in plan, plan
+
+
 def test_cli_host_writes_and_python_reads(tmp_path):
     path = str(tmp_path / "cli")
     run_cli(f"SELECT delta_write('{path}', t) FROM (SELECT i AS id FROM range(500) r(i)) t;")

@@ -25,12 +25,10 @@ pub fn path(function: &'static str, bind: &BindInfo) -> Result<String> {
 /// Refuses to run when the database disabled external access.
 pub fn external_access(function: &'static str, path: &str, bind: &BindInfo) -> Result<()> {
     if let Some(v) = bind.get_config_option("enable_external_access") {
-        if !v.is_null() && !v.to_bool() {
-            return Err(err(
-                function,
-                path,
-                "file system access is disabled (enable_external_access = false)",
-            ));
+        let enabled = v.is_null() || v.to_bool();
+        crate::access::observe(enabled);
+        if !enabled {
+            return Err(err(function, path, crate::access::REFUSAL));
         }
     }
     Ok(())

@@ -8,12 +8,14 @@
 //! field names become the table's column names. Options are `delta_write`'s,
 //! except that partitions are `PARTITION_COLUMNS` (DuckDB keeps `PARTITION_BY`
 //! for itself). Sinks write through one shared writer; finalize commits once.
+//! Unlike the aggregate, COPY knows the path and the row type at bind, so a
+//! query with no rows still overwrites (empties) a table or creates it.
 
 use std::ffi::{c_void, CStr, CString};
 use std::sync::{Arc, Mutex};
 
 use arrow59::array::AsArray;
-use arrow59::datatypes::{DataType, Schema};
+use arrow59::datatypes::{DataType, Schema, SchemaRef};
 use arrow59::record_batch::RecordBatch;
 use duckdb::ffi;
 
@@ -28,12 +30,31 @@ pub const NAME: &str = "COPY TO (FORMAT delta)";
 
 struct Bind {
     options: options::WriteOptions,
+    /// The row STRUCT's fields: a query with no rows still has a schema,
+    /// so `MODE 'overwrite'` can empty a table and a new table can be created.
+    schema: SchemaRef,
 }
 
 struct Global {
     path: String,
     options: options::WriteOptions,
+    schema: SchemaRef,
     session: Mutex<Option<Session>>,
+}
+
+/// The Arrow schema of a STRUCT logical type: converts an empty vector of it.
+unsafe fn struct_schema(lt: ffi::duckdb_logical_type) -> Result<SchemaRef> {
+    unsafe {
+        let mut types = [lt];
+        let mut chunk = ffi::duckdb_create_data_chunk(types.as_mut_ptr(), 1);
+        let converted = vector_to_arrow(ffi::duckdb_data_chunk_get_vector(chunk, 0), 0, "row");
+        ffi::duckdb_destroy_data_chunk(&mut chunk);
+        let (_, row) = converted.map_err(|m| err(NAME, "", m))?;
+        match row.data_type() {
+            DataType::Struct(fields) => Ok(Arc::new(Schema::new(fields.clone()))),
+            other => Err(err(NAME, "", format!("expected a STRUCT row, got {other}"))),
+        }
+    }
 }
 
 unsafe extern "C" fn drop_box<T>(p: *mut c_void) {
@@ -55,28 +76,22 @@ unsafe fn value_text(v: ffi::duckdb_value) -> Option<String> {
 
 unsafe extern "C" fn bind(info: ffi::duckdb_copy_function_bind_info) {
     let r = guard(NAME, || unsafe {
-        // enable_external_access
         let mut ctx = ffi::duckdb_copy_function_bind_get_client_context(info);
-        let name = CString::new("enable_external_access").expect("name");
-        let mut v =
-            ffi::duckdb_client_context_get_config_option(ctx, name.as_ptr(), std::ptr::null_mut());
-        let allowed = v.is_null() || ffi::duckdb_is_null_value(v) || ffi::duckdb_get_bool(v);
-        if !v.is_null() {
-            ffi::duckdb_destroy_value(&mut v);
-        }
+        let allowed = crate::access::read(ctx);
         ffi::duckdb_destroy_client_context(&mut ctx);
         if !allowed {
-            return Err(err(
-                NAME,
-                "",
-                "file system access is disabled (enable_external_access = false)",
-            ));
+            return Err(err(NAME, "", crate::access::REFUSAL));
         }
         let ncols = ffi::duckdb_copy_function_bind_get_column_count(info);
         let mut lt = ffi::duckdb_copy_function_bind_get_column_type(info, 0);
         let is_struct = ffi::duckdb_get_type_id(lt) == ffi::DUCKDB_TYPE_DUCKDB_TYPE_STRUCT;
+        let schema = if ncols == 1 && is_struct {
+            Some(struct_schema(lt))
+        } else {
+            None
+        };
         ffi::duckdb_destroy_logical_type(&mut lt);
-        if ncols != 1 || !is_struct {
+        let Some(schema) = schema else {
             return Err(Error::InvalidArgument {
                 function: NAME,
                 argument: "query",
@@ -84,7 +99,8 @@ unsafe extern "C" fn bind(info: ffi::duckdb_copy_function_bind_info) {
                          e.g. COPY (SELECT t FROM (SELECT ...) t) TO 'lake/x' (FORMAT delta)"
                     .into(),
             });
-        }
+        };
+        let schema = schema?;
         let mut opts = ffi::duckdb_copy_function_bind_get_options(info);
         let mut pairs = Vec::new();
         if !opts.is_null() {
@@ -108,7 +124,7 @@ unsafe extern "C" fn bind(info: ffi::duckdb_copy_function_bind_info) {
             ffi::duckdb_destroy_value(&mut opts);
         }
         let options = options::from_text(pairs).map_err(|m| err(NAME, "", m))?;
-        let b = Box::new(Bind { options });
+        let b = Box::new(Bind { options, schema });
         ffi::duckdb_copy_function_bind_set_bind_data(
             info,
             Box::into_raw(b) as *mut c_void,
@@ -130,6 +146,7 @@ unsafe extern "C" fn global_init(info: ffi::duckdb_copy_function_global_init_inf
         let g = Box::new(Global {
             path,
             options: bind.options.clone(),
+            schema: bind.schema.clone(),
             session: Mutex::new(None),
         });
         ffi::duckdb_copy_function_global_init_set_global_state(
@@ -179,9 +196,13 @@ unsafe extern "C" fn finalize(info: ffi::duckdb_copy_function_finalize_info) {
     let r = guard(NAME, || unsafe {
         let g = &*(ffi::duckdb_copy_function_finalize_get_global_state(info) as *const Global);
         let session = g.session.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(s) = session {
-            s.commit()?;
-        }
+        // No rows reached a sink: still commit what an empty write means
+        // (an overwrite empties the table; a missing table is created).
+        let session = match session {
+            Some(s) => s,
+            None => Session::start(&g.path, g.options.clone(), g.schema.clone())?,
+        };
+        session.commit()?;
         Ok(())
     });
     if let Err(e) = r {

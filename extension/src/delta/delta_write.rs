@@ -119,6 +119,8 @@ impl Aggregate for DeltaWrite {
         }
         let batch = input.rows.slice(rows.start, rows.len());
         if state.session.is_none() {
+            // No client context reaches an aggregate: the latch stands in.
+            crate::access::check(NAME, path)?;
             let opts = match &input.options {
                 Some(o) => options::parse(o, rows.start).map_err(|m| Error::Delta {
                     function: NAME,

@@ -13,6 +13,7 @@ pub mod history;
 pub mod optimize;
 pub mod options;
 pub mod read;
+pub mod replacement;
 pub mod scan;
 pub mod schema;
 pub mod table;
@@ -55,5 +56,7 @@ pub fn register(r: &Registrar) -> Result<()> {
         delta_write::return_type,
     )?;
     copy::register(raw)?;
+    // SAFETY: registration runs inside LOAD, while the handle is live.
+    unsafe { replacement::register(r.database()) };
     Ok(())
 }

@@ -244,6 +244,15 @@ impl Session {
                 ..Default::default()
             });
         }
+        // Appending nothing to an existing table is not a version. (An empty
+        // overwrite is: it removes every file. A missing table is created.)
+        if self.rows == 0 && self.table.is_some() && self.opts.mode != SaveMode::Overwrite {
+            return Ok(WriteOutcome {
+                version: current,
+                status: "no rows".into(),
+                ..Default::default()
+            });
+        }
         let bytes: i64 = self.adds.iter().map(|a| a.size).sum();
         let mut outcome = WriteOutcome {
             rows: self.rows,

@@ -139,6 +139,8 @@ type BindData<T> = Arc<T>;
 unsafe extern "C" fn bind_callback<F: BoundScalar>(info: ffi::duckdb_bind_info) {
     let mut context: ffi::duckdb_client_context = std::ptr::null_mut();
     unsafe { ffi::duckdb_scalar_function_get_client_context(info, &mut context) };
+    // Every bind feeds the external-access latch (see `access`).
+    unsafe { crate::access::read(context) };
     let result = guard(F::NAME, || F::bind(&Bind { info, context }));
     unsafe {
         if !context.is_null() {
