@@ -1,52 +1,73 @@
 -- Gold: BERT sentiment for every silver row, scored once per tweet.
 --
--- Incremental: only tweets not yet in gold are scored (BERT is the costly
--- step) and appended in one commit, so a re-run scores and writes nothing.
--- The model is the one `bert_sentiment` uses (SET bert_sentiment_model, else
--- the shipped default); its name and version from its config.json go with
--- every row.
-SET VARIABLE gold_sql = delta_or_empty(getvariable('gold'), 'NULL::VARCHAR AS tweet_id');
+-- Incremental: only what silver committed after the version gold last
+-- consumed is scored (BERT is the costly step) and appended in one commit
+-- that records the silver version it got to, so a re-run scores and writes
+-- nothing. OPTIMIZE rewrites of silver are not new rows. The model is the
+-- one `bert_sentiment` uses (SET bert_sentiment_model, else the shipped
+-- default); its name and version from its config.json go with every row.
+-- bert_sentiment chooses its ONNX Runtime threads itself.
+INSERT INTO pass_summary VALUES ('gold', 'started', epoch(get_current_timestamp()), NULL);
+
+SET VARIABLE gold_from    = consumed(getvariable('gold'), 'gold');
+SET VARIABLE silver_until = delta_version(getvariable('silver'));
 SET VARIABLE model_dir = current_setting('bert_sentiment_model');
 CREATE OR REPLACE TEMP TABLE model_info AS
 SELECT coalesce(json_extract_string(json, '$.medallion.name'), parse_filename(getvariable('model_dir'))) AS model_name,
        coalesce(json_extract_string(json, '$.medallion.version'), 'unversioned') AS model_version
 FROM read_json_objects(getvariable('model_dir') || '/config.json');
 
-CREATE OR REPLACE TEMP TABLE to_score AS
-SELECT DISTINCT tweet_id, cleaned_text FROM delta_read(getvariable('silver'))
-WHERE tweet_id NOT IN (SELECT tweet_id FROM query(getvariable('gold_sql')) WHERE tweet_id IS NOT NULL);
-
--- ONNX Runtime threads: a batch of at most one row group (122,880 rows) is
--- scored by ONE DuckDB thread, so ONNX Runtime gets all of DuckDB's threads
--- then (1.7x faster on 2 cores); a bigger batch is already spread over
--- DuckDB's threads. A value other than the default 1 (from SET or
--- BERT_SENTIMENT_THREADS) is kept.
-SET VARIABLE bert_threads = CASE
-    WHEN current_setting('bert_sentiment_threads')::BIGINT <> 1 THEN current_setting('bert_sentiment_threads')::BIGINT
-    WHEN (SELECT count(*) FROM to_score) <= 122880 THEN current_setting('threads')::BIGINT
-    ELSE 1 END;
-SET bert_sentiment_threads = getvariable('bert_threads');
+CREATE OR REPLACE TEMP TABLE silver_new AS
+SELECT * FROM query(changes_or_empty(getvariable('silver'), getvariable('gold_from'), getvariable('silver_until'),
+    'NULL::VARCHAR AS tweet_id, NULL::VARCHAR AS user_name, NULL::TIMESTAMPTZ AS created_at,
+     NULL::VARCHAR AS text, NULL::VARCHAR AS cleaned_text, NULL::VARCHAR AS mention,
+     NULL::VARCHAR AS sentiment, NULL::INTEGER AS sentiment_id, NULL::VARCHAR AS source_file,
+     NULL::TIMESTAMPTZ AS landed_at, NULL::TIMESTAMPTZ AS processing_time'));
 
 CREATE OR REPLACE TEMP TABLE scored AS
-SELECT tweet_id, bert_sentiment(cleaned_text) AS r FROM to_score;
+SELECT tweet_id, bert_sentiment(cleaned_text) AS r
+FROM (SELECT DISTINCT tweet_id, cleaned_text FROM silver_new);
 
 -- Binary prediction, comparable with the stream's 0/4 labels: positive when
 -- p(positive) >= p(negative); `predicted_score` is the top label's
 -- probability in percent.
-SELECT delta_write(getvariable('gold'), g, {'commit_message': 'score new silver tweets'}) AS gold_write
+CREATE OR REPLACE TEMP TABLE gold_write AS
+SELECT delta_write(getvariable('gold'), g, {
+           'checkpoint_interval': 10, 'txn_app_id': 'medallion.gold', 'txn_version': getvariable('silver_until'),
+           'txn_from_version': getvariable('gold_from'), 'commit_message': 'score new silver tweets'}) AS w
 FROM (
-    SELECT s.tweet_id, s.user_name, s.created_at, s.text, s.cleaned_text, s.mention,
-           s.sentiment, s.sentiment_id,
-           sc.r.label AS predicted_sentiment,
-           round(sc.r.score * 100, 2)::DOUBLE AS predicted_score,
-           CASE WHEN map_extract_value(sc.r.probabilities, 'positive')
-                     >= map_extract_value(sc.r.probabilities, 'negative') THEN 1 ELSE 0 END
-               AS predicted_sentiment_id,
-           m.model_name, m.model_version,
-           get_current_timestamp() AS scored_at
-    FROM delta_read(getvariable('silver')) s
-    JOIN scored sc USING (tweet_id)
-    CROSS JOIN model_info m
-) g;
+    SELECT g FROM (
+        SELECT s.tweet_id, s.user_name, s.created_at, s.text, s.cleaned_text, s.mention,
+               s.sentiment, s.sentiment_id,
+               sc.r.label AS predicted_sentiment,
+               round(sc.r.score * 100, 2)::DOUBLE AS predicted_score,
+               CASE WHEN map_extract_value(sc.r.probabilities, 'positive')
+                         >= map_extract_value(sc.r.probabilities, 'negative') THEN 1 ELSE 0 END
+                   AS predicted_sentiment_id,
+               m.model_name, m.model_version, s.landed_at,
+               get_current_timestamp() AS scored_at
+        FROM silver_new s
+        JOIN scored sc USING (tweet_id)
+        CROSS JOIN model_info m
+    ) g
+    UNION ALL SELECT NULL WHERE getvariable('silver_until') > getvariable('gold_from')
+) AS x(g);
 
-SELECT (SELECT count(*) FROM to_score) AS tweets_scored;
+-- Small files of many passes are clustered together (see compact_sql).
+CREATE OR REPLACE TEMP TABLE gold_compaction AS
+SELECT * FROM query(compact_sql(getvariable('gold'), '[''mention'']', 64, 67108864, 8388608, NULL));
+
+INSERT INTO pass_summary
+SELECT 'gold', 'scored', (SELECT count(*) FROM scored), NULL
+WHERE (SELECT (w).status FROM gold_write) = 'committed'
+UNION ALL
+SELECT 'gold', 'model', NULL, (SELECT model_name || ' ' || model_version FROM model_info)
+UNION ALL
+-- from the newest landing file whose tweets reached gold in this pass to their gold commit
+SELECT 'gold', 'latency_s',
+       (SELECT epoch(get_current_timestamp()) - epoch(max(landed_at)) FROM silver_new
+        WHERE (SELECT (w).status FROM gold_write) = 'committed'), NULL
+UNION ALL
+SELECT 'gold', 'contended', NULL, (SELECT (w).status FROM gold_write WHERE (w).status LIKE '%moved on%')
+UNION ALL
+SELECT 'gold', 'finished', epoch(get_current_timestamp()), NULL;

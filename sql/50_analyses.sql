@@ -1,83 +1,162 @@
 -- Analyses of gold: sentiment per mention (counts, first and last time),
 -- the top positive and negative mentions, the most active users, and
--- sentiment over time by hour and by day; printed, and drawn as PNG charts
--- into the `reports` directory.
-CREATE OR REPLACE TEMP VIEW gold_src AS SELECT * FROM delta_read(getvariable('gold'));
--- Analyses over gold. Times are reported in UTC so results do not depend on
--- the machine's zone.
+-- sentiment over time by hour and by day, drawn as PNG charts into the
+-- `reports` directory.
+--
+-- Incremental: three small state tables (per mention, per user, per hour)
+-- hold running counts; a pass adds what gold committed since the version
+-- each one consumed and rewrites it in one commit that records that gold
+-- version. Their size grows with the number of mentions, users and hours,
+-- not tweets (a tweet reaches gold once, so per-batch distinct counts add
+-- up). The charts are redrawn from them when they changed. Times are UTC.
+INSERT INTO pass_summary VALUES ('analyses', 'started', epoch(get_current_timestamp()), NULL);
 SET TimeZone = 'UTC';
 
-CREATE OR REPLACE TEMP TABLE mention_sentiment AS
-SELECT mention,
-       count(*) FILTER (WHERE predicted_sentiment = 'negative') AS negative,
-       count(*) FILTER (WHERE predicted_sentiment = 'neutral')  AS neutral,
-       count(*) FILTER (WHERE predicted_sentiment = 'positive') AS positive,
-       count(*) AS tweets,
-       min(created_at) AS first_seen,
-       max(created_at) AS last_seen
-FROM gold_src WHERE mention IS NOT NULL
-GROUP BY mention;
+SET VARIABLE gold_until = delta_version(getvariable('gold'));
+SET VARIABLE mentions_from = consumed(getvariable('mention_stats'), 'analyses');
+SET VARIABLE users_from    = consumed(getvariable('user_stats'), 'analyses');
+SET VARIABLE hours_from    = consumed(getvariable('hourly_stats'), 'analyses');
+CREATE OR REPLACE TEMP TABLE gold_new AS
+SELECT * FROM query(changes_or_empty(getvariable('gold'),
+    least(getvariable('mentions_from'), getvariable('users_from'), getvariable('hours_from')),
+    getvariable('gold_until'),
+    'NULL::VARCHAR AS tweet_id, NULL::VARCHAR AS user_name, NULL::TIMESTAMPTZ AS created_at,
+     NULL::VARCHAR AS mention, NULL::VARCHAR AS predicted_sentiment, NULL::DOUBLE AS predicted_score'));
+
+-- per mention: one gold row per (tweet, mention)
+CREATE OR REPLACE TEMP TABLE mention_stats AS
+SELECT mention, sum(negative)::BIGINT AS negative, sum(neutral)::BIGINT AS neutral,
+       sum(positive)::BIGINT AS positive, sum(tweets)::BIGINT AS tweets,
+       min(first_seen) AS first_seen, max(last_seen) AS last_seen
+FROM (
+    SELECT * FROM query(delta_or_empty(getvariable('mention_stats'),
+        'NULL::VARCHAR AS mention, NULL::BIGINT AS negative, NULL::BIGINT AS neutral, NULL::BIGINT AS positive,
+         NULL::BIGINT AS tweets, NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen'))
+    UNION ALL BY NAME
+    SELECT mention,
+           count(*) FILTER (WHERE predicted_sentiment = 'negative') AS negative,
+           count(*) FILTER (WHERE predicted_sentiment = 'neutral')  AS neutral,
+           count(*) FILTER (WHERE predicted_sentiment = 'positive') AS positive,
+           count(*) AS tweets, min(created_at) AS first_seen, max(created_at) AS last_seen
+    FROM gold_new WHERE mention IS NOT NULL AND _commit_version > getvariable('mentions_from')
+    GROUP BY mention
+) GROUP BY mention;
+
+-- per user and per hour: distinct tweets (a tweet with two mentions is two gold rows)
+CREATE OR REPLACE TEMP TABLE user_stats AS
+SELECT user_name, sum(tweets)::BIGINT AS tweets, sum(positive)::BIGINT AS positive,
+       sum(negative)::BIGINT AS negative, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+FROM (
+    SELECT * FROM query(delta_or_empty(getvariable('user_stats'),
+        'NULL::VARCHAR AS user_name, NULL::BIGINT AS tweets, NULL::BIGINT AS positive,
+         NULL::BIGINT AS negative, NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen'))
+    UNION ALL BY NAME
+    SELECT user_name,
+           count(DISTINCT tweet_id) AS tweets,
+           count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'positive') AS positive,
+           count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'negative') AS negative,
+           min(created_at) AS first_seen, max(created_at) AS last_seen
+    FROM gold_new WHERE _commit_version > getvariable('users_from')
+    GROUP BY user_name
+) GROUP BY user_name;
+
+CREATE OR REPLACE TEMP TABLE hourly_stats AS
+SELECT hour, sum(negative)::BIGINT AS negative, sum(neutral)::BIGINT AS neutral,
+       sum(positive)::BIGINT AS positive, sum(tweets)::BIGINT AS tweets, sum(score_sum) AS score_sum
+FROM (
+    SELECT * FROM query(delta_or_empty(getvariable('hourly_stats'),
+        'NULL::TIMESTAMPTZ AS hour, NULL::BIGINT AS negative, NULL::BIGINT AS neutral,
+         NULL::BIGINT AS positive, NULL::BIGINT AS tweets, NULL::DOUBLE AS score_sum'))
+    UNION ALL BY NAME
+    SELECT date_trunc('hour', created_at) AS hour,
+           count(*) FILTER (WHERE predicted_sentiment = 'negative') AS negative,
+           count(*) FILTER (WHERE predicted_sentiment = 'neutral')  AS neutral,
+           count(*) FILTER (WHERE predicted_sentiment = 'positive') AS positive,
+           count(*) AS tweets, sum(predicted_score) AS score_sum
+    FROM (SELECT DISTINCT tweet_id, created_at, predicted_sentiment, predicted_score
+          FROM gold_new WHERE _commit_version > getvariable('hours_from'))
+    WHERE created_at IS NOT NULL
+    GROUP BY 1
+) GROUP BY hour;
+
+-- Each state table: rewritten whole (it is small) in one commit recording the gold version.
+CREATE OR REPLACE TEMP TABLE state_writes AS
+SELECT 'mention_stats' AS state, delta_write(getvariable('mention_stats'), t, {
+           'mode': 'overwrite', 'checkpoint_interval': 10, 'txn_app_id': 'medallion.analyses', 'txn_version': getvariable('gold_until'),
+           'txn_from_version': getvariable('mentions_from')}) AS w
+FROM (SELECT t FROM mention_stats t UNION ALL SELECT NULL) AS x(t)
+WHERE getvariable('gold_until') > getvariable('mentions_from')
+UNION ALL
+SELECT 'user_stats', delta_write(getvariable('user_stats'), t, {
+           'mode': 'overwrite', 'checkpoint_interval': 10, 'txn_app_id': 'medallion.analyses', 'txn_version': getvariable('gold_until'),
+           'txn_from_version': getvariable('users_from')})
+FROM (SELECT t FROM user_stats t UNION ALL SELECT NULL) AS x(t)
+WHERE getvariable('gold_until') > getvariable('users_from')
+UNION ALL
+SELECT 'hourly_stats', delta_write(getvariable('hourly_stats'), t, {
+           'mode': 'overwrite', 'checkpoint_interval': 10, 'txn_app_id': 'medallion.analyses', 'txn_version': getvariable('gold_until'),
+           'txn_from_version': getvariable('hours_from')})
+FROM (SELECT t FROM hourly_stats t UNION ALL SELECT NULL) AS x(t)
+WHERE getvariable('gold_until') > getvariable('hours_from');
+
+SET VARIABLE analyses_changed = (SELECT count(*) > 0 FROM state_writes WHERE (w).status = 'committed');
 
 CREATE OR REPLACE TEMP TABLE top_positive_mentions AS
 SELECT mention, positive, tweets, round(100.0 * positive / tweets, 1) AS positive_pct
-FROM mention_sentiment ORDER BY positive DESC, tweets DESC, mention LIMIT 10;
+FROM mention_stats ORDER BY positive DESC, tweets DESC, mention LIMIT 10;
 
 CREATE OR REPLACE TEMP TABLE top_negative_mentions AS
 SELECT mention, negative, tweets, round(100.0 * negative / tweets, 1) AS negative_pct
-FROM mention_sentiment ORDER BY negative DESC, tweets DESC, mention LIMIT 10;
+FROM mention_stats ORDER BY negative DESC, tweets DESC, mention LIMIT 10;
 
 CREATE OR REPLACE TEMP TABLE active_users AS
-SELECT user_name,
-       count(DISTINCT tweet_id) AS tweets,
-       count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'positive') AS positive,
-       count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'negative') AS negative,
-       min(created_at) AS first_seen, max(created_at) AS last_seen
-FROM gold_src GROUP BY user_name ORDER BY tweets DESC, user_name LIMIT 10;
-
-CREATE OR REPLACE TEMP TABLE sentiment_by_hour AS
-SELECT date_trunc('hour', created_at) AS hour,
-       count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'negative') AS negative,
-       count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'neutral')  AS neutral,
-       count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'positive') AS positive
-FROM gold_src WHERE created_at IS NOT NULL GROUP BY 1 ORDER BY 1;
+SELECT user_name, tweets, positive, negative, first_seen, last_seen
+FROM user_stats ORDER BY tweets DESC, user_name LIMIT 10;
 
 CREATE OR REPLACE TEMP TABLE sentiment_by_day AS
-SELECT date_trunc('day', created_at)::DATE AS day,
-       count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'negative') AS negative,
-       count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'neutral')  AS neutral,
-       count(DISTINCT tweet_id) FILTER (WHERE predicted_sentiment = 'positive') AS positive,
-       round(avg(predicted_score), 1) AS mean_score
-FROM gold_src WHERE created_at IS NOT NULL GROUP BY 1 ORDER BY 1;
+SELECT date_trunc('day', hour)::DATE AS day, sum(negative) AS negative, sum(neutral) AS neutral,
+       sum(positive) AS positive, round(sum(score_sum) / sum(tweets), 1) AS mean_score
+FROM hourly_stats GROUP BY 1 ORDER BY 1;
 
+CREATE OR REPLACE TEMP TABLE charts AS
 SELECT medallion_chart(getvariable('reports') || '/top_positive_mentions.png',
            'Mentions with the most positive tweets', 'bar',
            list({'x': '@' || mention, 'y': positive::DOUBLE, 'series': 'positive'} ORDER BY positive DESC, mention)) AS chart
-FROM top_positive_mentions
+FROM top_positive_mentions WHERE getvariable('analyses_changed')
 UNION ALL
 SELECT medallion_chart(getvariable('reports') || '/top_negative_mentions.png',
            'Mentions with the most negative tweets', 'bar',
            list({'x': '@' || mention, 'y': negative::DOUBLE, 'series': 'negative'} ORDER BY negative DESC, mention))
-FROM top_negative_mentions
+FROM top_negative_mentions WHERE getvariable('analyses_changed')
 UNION ALL
 SELECT medallion_chart(getvariable('reports') || '/active_users.png',
            'Most active users', 'bar',
            list({'x': user_name, 'y': y, 'series': s} ORDER BY tweets DESC, user_name, s))
 FROM (SELECT user_name, tweets, unnest([positive, negative])::DOUBLE AS y, unnest(['positive', 'negative']) AS s
-      FROM active_users)
+      FROM active_users) WHERE getvariable('analyses_changed')
 UNION ALL
 SELECT medallion_chart(getvariable('reports') || '/sentiment_by_day.png',
            'Tweets per day by predicted sentiment', 'bar',
            list({'x': strftime(day, '%Y-%m-%d'), 'y': y, 'series': s} ORDER BY day, s))
 FROM (SELECT day, unnest([negative, neutral, positive])::DOUBLE AS y,
              unnest(['negative', 'neutral', 'positive']) AS s FROM sentiment_by_day)
+WHERE getvariable('analyses_changed')
 UNION ALL
 SELECT medallion_chart(getvariable('reports') || '/sentiment_by_hour.png',
            'Tweets per hour (UTC) by predicted sentiment', 'line',
            list({'x': strftime(hour, '%m-%d %H:00'), 'y': y, 'series': s} ORDER BY hour, s))
 FROM (SELECT hour, unnest([negative, neutral, positive])::DOUBLE AS y,
-             unnest(['negative', 'neutral', 'positive']) AS s FROM sentiment_by_hour);
+             unnest(['negative', 'neutral', 'positive']) AS s FROM hourly_stats)
+WHERE getvariable('analyses_changed');
 
-SELECT '@' || mention AS mention, positive, tweets, positive_pct FROM top_positive_mentions;
-SELECT '@' || mention AS mention, negative, tweets, negative_pct FROM top_negative_mentions;
-SELECT user_name, tweets, positive, negative FROM active_users;
-SELECT day, negative, neutral, positive, mean_score FROM sentiment_by_day ORDER BY day;
+INSERT INTO pass_summary
+SELECT 'analyses', 'mentions', (SELECT count(*) FROM mention_stats), NULL
+UNION ALL
+SELECT 'analyses', 'users', (SELECT count(*) FROM user_stats), NULL
+UNION ALL
+SELECT 'analyses', 'charts', (SELECT count(chart) FROM charts), NULL
+UNION ALL
+SELECT 'analyses', 'contended', NULL,
+       (SELECT string_agg(state || ': ' || (w).status, '; ') FROM state_writes WHERE (w).status LIKE '%moved on%')
+UNION ALL
+SELECT 'analyses', 'finished', epoch(get_current_timestamp()), NULL;

@@ -1,10 +1,14 @@
-//! One error type for the whole extension, and the guard that keeps Rust
+//! One error type for what reaches DuckDB, and the guard that keeps Rust
 //! panics on our side of the FFI boundary.
 //!
-//! Every SQL function returns `Result<_, Error>`; its message becomes the text
-//! of the DuckDB error the user sees, so each variant names *what* failed and
-//! *where* (function, path, setting, row). Capability modules add variants as
-//! they need them rather than stringly-typed catch-alls.
+//! Capability cores (`delta::ops`, `mlflow`'s backends, `sentiment`'s model)
+//! have error types of their own that know nothing of SQL; their SQL
+//! bindings turn them into this [`Error`], adding the SQL function's name.
+//! Its message becomes the text of the DuckDB error the user sees, so each
+//! variant names *what* failed and *where* (function, path, setting, row).
+//!
+//! This module depends on nothing else in the crate, so every layer can use
+//! it.
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,16 +23,9 @@ pub enum Error {
         argument: &'static str,
         reason: String,
     },
-    /// Registering a function with DuckDB failed while loading the extension.
-    #[error("medallion: could not register SQL function `{name}`: {source}")]
-    Register {
-        name: &'static str,
-        #[source]
-        source: duckdb::Error,
-    },
     /// DuckDB refused a registration (function, setting) while loading.
     #[error("medallion: could not register `{name}`: {reason}")]
-    Registration { name: &'static str, reason: String },
+    Registration { name: String, reason: String },
     /// Writing a result back into a DuckDB vector failed.
     #[error("{function}: could not write the result: {reason}")]
     Output {
@@ -43,7 +40,7 @@ pub enum Error {
         function: &'static str,
         problem: String,
     },
-    /// Reading or writing a file failed.
+    /// Writing a file failed.
     #[error("{function}: cannot write '{path}': {source}")]
     Io {
         function: &'static str,
@@ -61,11 +58,19 @@ pub enum Error {
     },
     /// A sentiment model directory cannot be used (missing, unreadable,
     /// corrupt, or not a graph `bert_sentiment` can feed).
-    #[error("bert_sentiment: model `{path}`: {problem}")]
-    Model { path: String, problem: String },
+    #[error("{function}: model `{path}`: {problem}")]
+    Model {
+        function: &'static str,
+        path: String,
+        problem: String,
+    },
     /// The ONNX Runtime shared library could not be loaded or initialised.
-    #[error("bert_sentiment: ONNX Runtime library `{path}`: {problem} (set `onnxruntime_library` or the ONNXRUNTIME_LIBRARY environment variable to the path of libonnxruntime.so)")]
-    OnnxRuntime { path: String, problem: String },
+    #[error("{function}: ONNX Runtime library `{path}`: {problem} (set `onnxruntime_library` or the ONNXRUNTIME_LIBRARY environment variable to the path of libonnxruntime.so)")]
+    OnnxRuntime {
+        function: &'static str,
+        path: String,
+        problem: String,
+    },
     /// A setting holds a value its function cannot use.
     #[error("{function}: setting `{name}` = '{value}': {problem}")]
     Setting {
@@ -74,6 +79,19 @@ pub enum Error {
         value: String,
         problem: String,
     },
+    /// `enable_external_access = false` forbids what the function was asked
+    /// to do (see `duck::access`).
+    #[error("{function}: cannot {op} '{target}': {reason}")]
+    Refused {
+        function: &'static str,
+        op: &'static str,
+        target: String,
+        reason: String,
+    },
+    /// DuckDB handed us something our own declarations rule out (a column
+    /// of another type than the signature says): a bug on our side.
+    #[error("{context}: internal error: {message}")]
+    Internal { context: String, message: String },
     /// A bug on our side: Rust code panicked. Reported instead of unwinding
     /// into DuckDB, which would abort the host process.
     #[error("{context}: internal error (Rust panic): {message}")]
@@ -147,5 +165,19 @@ mod tests {
     fn guard_survives_a_non_string_payload() {
         let err = guard::<()>("f", || std::panic::panic_any(17_u32)).unwrap_err();
         assert!(err.to_string().contains("non-string payload"), "{err}");
+    }
+
+    #[test]
+    fn a_refusal_names_the_function_the_operation_and_the_target() {
+        let e = Error::Refused {
+            function: "mlflow_log_artifact",
+            op: "read",
+            target: "/etc/passwd".into(),
+            reason: "file system access is disabled (enable_external_access = false)".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "mlflow_log_artifact: cannot read '/etc/passwd': file system access is disabled (enable_external_access = false)"
+        );
     }
 }

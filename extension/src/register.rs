@@ -1,85 +1,101 @@
-//! The one place that registers every SQL function and setting.
-//!
-//! Each capability module exposes `register(&Registrar)`; adding a function
-//! means adding its file to its module and one line there.
+//! The one place that registers every SQL function and setting: each
+//! capability hands its own over as plain data (`functions()`, `SETTINGS`),
+//! and this loops over them. Adding a function means adding its file to its
+//! capability and one entry to that capability's `functions()`.
 
-use duckdb::vscalar::VScalar;
-use duckdb::{ffi, Connection};
+use crate::duck::{Function, Registrar, Setting};
+use crate::error::Result;
 
-use crate::duck::raw::RawConnection;
-use crate::duck::scalar::{self, BoundScalar};
-use crate::error::{Error, Result};
-
-/// The handles registration needs: duckdb-rs's `Connection` for what
-/// duckdb-rs can register, and a raw connection for what needs the C API
-/// directly (scalar binds, settings, aggregates).
-pub struct Registrar {
-    con: Connection,
-    raw: RawConnection,
-    db: ffi::duckdb_database,
-}
-
-impl Registrar {
-    /// # Safety
-    /// `db` must be the live database handle DuckDB passed to the entry point.
-    pub unsafe fn new(db: ffi::duckdb_database) -> Result<Self> {
-        let con = unsafe { Connection::open_from_raw(db) }.map_err(|source| Error::Register {
-            name: "connection",
-            source,
-        })?;
-        let raw = unsafe { RawConnection::open(db) }.map_err(|reason| Error::Registration {
-            name: "connection",
-            reason,
-        })?;
-        Ok(Self { con, raw, db })
-    }
-
-    /// duckdb-rs's connection, for `register_scalar_function` and friends.
-    pub fn connection(&self) -> &Connection {
-        &self.con
-    }
-
-    /// The raw connection, for C API registrations. Valid only during LOAD:
-    /// the database handle DuckDB gives the entry point is freed when LOAD
-    /// returns, so nothing registered may keep either.
-    pub fn raw(&self) -> ffi::duckdb_connection {
-        self.raw.0
-    }
-
-    /// The database handle, for registrations made on the database rather
-    /// than a connection (replacement scans). Valid only during LOAD.
-    pub fn database(&self) -> ffi::duckdb_database {
-        self.db
-    }
-
-    /// The same connection as its owning wrapper, for helpers that take it.
-    pub fn raw_connection(&self) -> &RawConnection {
-        &self.raw
-    }
-
-    /// Registers a duckdb-rs scalar function.
-    pub fn scalar<F: VScalar>(&self, name: &'static str) -> Result<()>
-    where
-        F::State: Default,
-    {
-        self.con
-            .register_scalar_function::<F>(name)
-            .map_err(|source| Error::Register { name, source })
-    }
-
-    /// Registers one of our scalar functions with a bind step.
-    pub fn bound_scalar<F: BoundScalar>(&self) -> Result<()> {
-        scalar::register::<F>(self)
-    }
+/// Every capability's settings and SQL functions, in registration order.
+pub fn capabilities() -> Vec<(&'static [Setting], Vec<Function>)> {
+    vec![
+        (&[], crate::core::functions()),
+        (&[], crate::chart::functions()),
+        (&[], crate::delta::functions()),
+        (&[], crate::ingest::functions()),
+        (crate::mlflow::SETTINGS, crate::mlflow::functions()),
+        (crate::sentiment::SETTINGS, crate::sentiment::functions()),
+    ]
 }
 
 /// Registers every setting and SQL function medallion provides.
 pub fn all(r: &Registrar) -> Result<()> {
-    crate::settings::register(r, crate::settings::ALL)?;
-    crate::core::register(r)?;
-    crate::chart::register(r)?;
-    crate::delta::register(r)?;
-    crate::mlflow::register(r)?;
-    crate::sentiment::register(r)?;
+    let capabilities = capabilities();
+    // Settings first: a function's bind may read any of them.
+    for (settings, _) in &capabilities {
+        for s in settings.iter() {
+            r.setting(s)?;
+        }
+    }
+    for (_, functions) in &capabilities {
+        for f in functions {
+            r.function(f)?;
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duck::Kind;
+
+    fn names(kind: Option<Kind>) -> Vec<&'static str> {
+        capabilities()
+            .iter()
+            .flat_map(|(_, fs)| fs.iter())
+            .filter(|f| kind.is_none_or(|k| f.kind() == k))
+            .map(|f| f.name())
+            .collect()
+    }
+
+    #[test]
+    fn every_function_and_setting_name_is_unique() {
+        let mut all = names(None);
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n, "a function is listed twice: {all:?}");
+        let mut settings: Vec<&str> = capabilities()
+            .iter()
+            .flat_map(|(s, _)| s.iter().map(|s| s.name))
+            .collect();
+        let n = settings.len();
+        settings.sort();
+        settings.dedup();
+        assert_eq!(settings.len(), n);
+    }
+
+    #[test]
+    fn every_function_passes_its_checks_before_load() {
+        for (_, functions) in capabilities() {
+            for f in functions {
+                if let Err(e) = f.check() {
+                    panic!("{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_sql_function_and_setting_is_in_the_readme_reference() {
+        let readme = include_str!("../../README.md");
+        for kind in [Kind::Scalar, Kind::Aggregate, Kind::Table] {
+            for name in names(Some(kind)) {
+                assert!(
+                    readme.contains(&format!("`{name}(")),
+                    "README.md does not document `{name}(...)`"
+                );
+            }
+        }
+        for (settings, _) in capabilities() {
+            for s in settings {
+                assert!(
+                    readme.contains(s.name),
+                    "README.md does not mention {}",
+                    s.name
+                );
+            }
+        }
+    }
 }

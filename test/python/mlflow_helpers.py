@@ -168,13 +168,21 @@ class FakeMlflow:
         self.server.server_close()
 
 
-def same_tree(a: Path, b: Path) -> bool:
-    """Whether two directories hold the same files with the same bytes."""
-    files_a = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
-    if files_a != files_b:
+# What mlflow_register_model adds to a model directory to make it an MLflow
+# model (a python_function flavor), unless the directory has an MLmodel.
+FLAVOR_FILES = ["MLmodel", "code/medallion_pyfunc.py", "python_env.yaml", "requirements.txt"]
+
+
+def same_model(model: Path, registered: Path) -> bool:
+    """Whether `registered` holds the files of `model` with the same bytes,
+    plus the flavor files and nothing else."""
+    files = sorted(p.relative_to(model).as_posix() for p in model.rglob("*") if p.is_file())
+    got = sorted(p.relative_to(registered).as_posix() for p in registered.rglob("*")
+                 # what MLflow's own download of a models:/ URI of an MLflow model adds
+                 if p.is_file() and p.name != "registered_model_meta")
+    if got != sorted(files + FLAVOR_FILES):
         return False
-    return all(filecmp.cmp(a / f, b / f, shallow=False) for f in files_a)
+    return all(filecmp.cmp(model / f, registered / f, shallow=False) for f in files)
 
 
 def make_model_dir(root: Path) -> Path:

@@ -110,3 +110,29 @@ def test_parallel_duckdb_threads_share_the_model():
         assert (n, ok) == (40000, True)
     finally:
         c.close()
+
+
+def test_automatic_threads_give_the_same_answers_as_one_thread():
+    """bert_sentiment_threads = 0 (automatic) changes ONNX Runtime's intra-op
+    threads from batch to batch as DuckDB threads start and finish scoring
+    (here two row groups on four threads: 2 then 4 threads a run); a text's
+    answer must not change with them."""
+    c = connect()
+    try:
+        c.execute("SET threads = 4")
+        d = str(model_dir("tiny-bert"))
+        c.execute(
+            "CREATE TABLE t AS SELECT i, 'tweet ' || i || repeat(' so good', i % 8) AS text "
+            "FROM range(130000) r(i)"
+        )
+        c.execute("CREATE TABLE auto AS SELECT i, bert_sentiment(text, ?) AS s FROM t", [d])
+        c.execute("SET bert_sentiment_threads = 1")
+        c.execute("CREATE TABLE one AS SELECT i, bert_sentiment(text, ?) AS s FROM t", [d])
+        n, same_labels, worst = c.execute(
+            """SELECT count(*), bool_and(a.s.label = o.s.label), max(abs(a.s.score - o.s.score))
+               FROM auto a JOIN one o USING (i)"""
+        ).fetchone()
+        assert (n, same_labels) == (130000, True)
+        assert worst < 1e-5
+    finally:
+        c.close()

@@ -146,6 +146,26 @@ def test_checkpoint_and_vacuum_visible_to_deltalake_python(con, tmp_path):
     assert len(d.file_uris()) == 1
 
 
+def test_incremental_cubes_read_by_deltalake_python_with_their_zcube_tags(con, tmp_path):
+    """Each incremental OPTIMIZE writes one cube (clustered/zcube-<id>/,
+    files tagged ZCUBE_ID as Delta's ZCubes are); small cubes merge into the
+    next one; another reader sees every row once and the tags in the log."""
+    path = str(tmp_path / "cubes")
+    for i in range(4):
+        con.execute(f"SELECT delta_write('{path}', t) FROM (SELECT {i} * 100 + r AS id, 'u' || (r % 5) AS who "
+                    "FROM range(100) x(r)) t").fetchall()
+        con.execute(f"SELECT * FROM optimize_zorder('{path}', ['who'], incremental := true, "
+                    "min_cube_size := 1000000000)").fetchall()
+    d = deltalake.DeltaTable(path)
+    t = pa.table(d.to_pyarrow_dataset().to_table())
+    assert sorted(t["id"].to_pylist()) == list(range(400))
+    adds = pa.table(d.get_add_actions(flatten=True)).to_pylist()
+    assert len(adds) == 1 and adds[0]["path"].startswith("clustered/zcube-")
+    log = (tmp_path / "cubes" / "_delta_log" / f"{d.version():020d}.json").read_text()
+    cube = adds[0]["path"].split("/")[1]
+    assert f'"ZCUBE_ID":"{cube}"' in log.replace(" ", ""), log
+
+
 def test_corrupt_log_and_unwritable_location_give_clear_errors(con, tmp_path):
     import os
 

@@ -14,7 +14,7 @@ import pytest
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
 
-from mlflow_helpers import connect, make_model_dir, mlflow_server, one, same_tree  # noqa: E402
+from mlflow_helpers import connect, make_model_dir, mlflow_server, one, same_model  # noqa: E402
 
 
 @pytest.fixture
@@ -89,9 +89,9 @@ def test_registry_alias_and_resolve(store):
     mv = MlflowClient().get_model_version_by_alias("bert_sentiment", "champion")
     assert mv.version in (1, "1") and mv.run_id == run and mv.tags == {"f1": "0.81"}
     dl = mlflow.artifacts.download_artifacts("models:/bert_sentiment@champion", dst_path=str(tmp / "dl"))
-    assert same_tree(model, Path(dl))
+    assert same_model(model, Path(dl))
     resolved = one(con, "SELECT mlflow_resolve_model('models:/bert_sentiment@champion')")
-    assert same_tree(model, Path(resolved))
+    assert same_model(model, Path(resolved))
     assert one(con, "SELECT mlflow_resolve_model('models:/bert_sentiment/1')") == resolved
 
 

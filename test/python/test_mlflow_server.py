@@ -17,7 +17,7 @@ import pytest
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
 
-from mlflow_helpers import connect, make_model_dir, mlflow_server, one, same_tree  # noqa: E402
+from mlflow_helpers import connect, make_model_dir, mlflow_server, one, same_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +80,10 @@ def test_registry_alias_and_resolve(server, client, tmp_path, monkeypatch):
     mv = client.get_model_version_by_alias("bert_sentiment", "champion")
     assert int(mv.version) == v["version"] and mv.run_id == run and mv.tags == {"f1": "0.81"}
     dl = mlflow.artifacts.download_artifacts(f"models:/bert_sentiment@champion", dst_path=str(tmp_path / "dl"))
-    assert same_tree(model, Path(dl))
+    assert same_model(model, Path(dl))
 
     resolved = Path(one(con, "SELECT mlflow_resolve_model('models:/bert_sentiment@champion')"))
-    assert resolved.is_relative_to(tmp_path / "cache") and same_tree(model, resolved)
+    assert resolved.is_relative_to(tmp_path / "cache") and same_model(model, resolved)
     # Cached: the second resolution finds the same directory without downloading.
     stamp = (resolved / "model.onnx").stat().st_mtime_ns
     again = Path(one(con, f"SELECT mlflow_resolve_model('models:/bert_sentiment/{v['version']}')"))
@@ -95,7 +95,7 @@ def test_registry_alias_and_resolve(server, client, tmp_path, monkeypatch):
     v2 = one(con, f"SELECT mlflow_register_model('bert_sentiment', '{model}', '{run2}')")
     assert one(con, f"SELECT mlflow_set_model_alias('bert_sentiment', 'champion', {v2['version']})") is True
     moved = Path(one(con, "SELECT mlflow_resolve_model('models:/bert_sentiment@champion')"))
-    assert moved.name == str(v2["version"]) and same_tree(model, moved)
+    assert moved.name == str(v2["version"]) and same_model(model, moved)
 
 
 def test_refused_request_is_a_clear_error_and_marks_the_run_failed(server, client):

@@ -4,6 +4,8 @@
 //! produces them; x values and series keep the order they first appear in
 //! (so `ORDER BY` in SQL decides the axis). Bars of several series stack.
 
+use std::collections::HashMap;
+
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -36,27 +38,30 @@ pub struct Table {
 }
 
 impl Table {
+    /// Pivots long-form points. Linear in the number of points (a chart of
+    /// every hour of a year has ~26,000 of them), through hashed positions.
     pub fn from_points(points: &[(String, f64, String)]) -> Table {
         let mut x: Vec<String> = Vec::new();
-        let mut names: Vec<String> = Vec::new();
-        for (px, _, s) in points {
-            if !x.contains(px) {
-                x.push(px.clone());
-            }
-            if !names.contains(s) {
-                names.push(s.clone());
-            }
-        }
-        let mut series: Vec<(String, Vec<f64>)> =
-            names.into_iter().map(|n| (n, vec![0.0; x.len()])).collect();
+        let mut x_at: HashMap<&str, usize> = HashMap::new();
+        let mut series: Vec<(String, Vec<f64>)> = Vec::new();
+        let mut series_at: HashMap<&str, usize> = HashMap::new();
+        let mut cells = Vec::with_capacity(points.len());
         for (px, y, s) in points {
-            let i = x.iter().position(|v| v == px).expect("collected above");
-            let values = &mut series
-                .iter_mut()
-                .find(|(n, _)| n == s)
-                .expect("collected")
-                .1;
-            values[i] += if y.is_finite() { *y } else { 0.0 };
+            let i = *x_at.entry(px.as_str()).or_insert_with(|| {
+                x.push(px.clone());
+                x.len() - 1
+            });
+            let j = *series_at.entry(s.as_str()).or_insert_with(|| {
+                series.push((s.clone(), Vec::new()));
+                series.len() - 1
+            });
+            cells.push((i, j, if y.is_finite() { *y } else { 0.0 }));
+        }
+        for (_, values) in &mut series {
+            values.resize(x.len(), 0.0);
+        }
+        for (i, j, y) in cells {
+            series[j].1[i] += y;
         }
         Table { x, series }
     }

@@ -1,12 +1,15 @@
 //! Charts for the pipeline's analyses, drawn to PNG files from SQL.
+//!
+//! The library: [`draw`] (bar and line charts as PNG bytes) and [`file`]
+//! (writing a file whole or not at all). The SQL binding: [`sql`].
 
 pub mod draw;
-pub mod medallion_chart;
+pub mod file;
+pub mod sql;
 
-use crate::error::Result;
-use crate::register::Registrar;
+use crate::duck::Function;
 
-/// Registers this module's SQL functions.
-pub fn register(r: &Registrar) -> Result<()> {
-    r.bound_scalar::<medallion_chart::MedallionChart>()
+/// This capability's SQL functions.
+pub fn functions() -> Vec<Function> {
+    vec![Function::scalar::<sql::medallion_chart::MedallionChart>()]
 }

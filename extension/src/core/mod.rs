@@ -1,11 +1,11 @@
-//! Functions about the extension itself, not tied to one capability.
+//! Functions about the extension itself, not tied to one capability. The
+//! library side is [`crate::version`].
 
-pub mod medallion_version;
+pub mod sql;
 
-use crate::error::Result;
-use crate::register::Registrar;
+use crate::duck::Function;
 
-/// Registers this module's SQL functions.
-pub fn register(r: &Registrar) -> Result<()> {
-    r.bound_scalar::<medallion_version::MedallionVersion>()
+/// This capability's SQL functions.
+pub fn functions() -> Vec<Function> {
+    vec![Function::scalar::<sql::medallion_version::MedallionVersion>()]
 }

@@ -9,32 +9,37 @@
 use arrow59 as a59;
 use duckdb::arrow as a60;
 
-/// Moves an arrow 59 array into arrow 60.
-pub fn array_59_to_60(array: &a59::array::ArrayRef) -> Result<a60::array::ArrayRef, String> {
-    let data = array.to_data();
-    let (ffi_array, ffi_schema) = a59::ffi::to_ffi(&data).map_err(|e| e.to_string())?;
-    // SAFETY: both structs follow the C Data Interface layout (#[repr(C)],
-    // identical field order); we move them bit for bit and the source side no
-    // longer owns them (to_ffi returned owned values).
-    let ffi_array: a60::ffi::FFI_ArrowArray = unsafe { std::mem::transmute(ffi_array) };
-    let ffi_schema: a60::ffi::FFI_ArrowSchema = unsafe { std::mem::transmute(ffi_schema) };
-    // SAFETY: the array was produced by a conforming exporter just above.
-    let data60 =
-        unsafe { a60::ffi::from_ffi(ffi_array, &ffi_schema) }.map_err(|e| e.to_string())?;
-    Ok(a60::array::make_array(data60))
+/// `pub fn $name`: moves an array of arrow `$from` into arrow `$to`. The two
+/// directions are the same code with the versions swapped.
+macro_rules! move_array {
+    ($(#[$doc:meta])* $name:ident: $from:ident => $to:ident) => {
+        $(#[$doc])*
+        pub fn $name(array: &$from::array::ArrayRef) -> Result<$to::array::ArrayRef, String> {
+            let data = array.to_data();
+            let (ffi_array, ffi_schema) = $from::ffi::to_ffi(&data).map_err(|e| e.to_string())?;
+            // SAFETY: both structs follow the C Data Interface layout
+            // (#[repr(C)], identical field order); we move them bit for bit
+            // and the source side no longer owns them (to_ffi returned owned
+            // values).
+            let ffi_array: $to::ffi::FFI_ArrowArray = unsafe { std::mem::transmute(ffi_array) };
+            // SAFETY: as for the array.
+            let ffi_schema: $to::ffi::FFI_ArrowSchema = unsafe { std::mem::transmute(ffi_schema) };
+            // SAFETY: the array was produced by a conforming exporter just above.
+            let data = unsafe { $to::ffi::from_ffi(ffi_array, &ffi_schema) }
+                .map_err(|e| e.to_string())?;
+            Ok($to::array::make_array(data))
+        }
+    };
 }
 
-/// Moves an arrow 60 array into arrow 59.
-pub fn array_60_to_59(array: &a60::array::ArrayRef) -> Result<a59::array::ArrayRef, String> {
-    let data = array.to_data();
-    let (ffi_array, ffi_schema) = a60::ffi::to_ffi(&data).map_err(|e| e.to_string())?;
-    // SAFETY: see array_59_to_60.
-    let ffi_array: a59::ffi::FFI_ArrowArray = unsafe { std::mem::transmute(ffi_array) };
-    let ffi_schema: a59::ffi::FFI_ArrowSchema = unsafe { std::mem::transmute(ffi_schema) };
-    let data59 =
-        unsafe { a59::ffi::from_ffi(ffi_array, &ffi_schema) }.map_err(|e| e.to_string())?;
-    Ok(a59::array::make_array(data59))
-}
+move_array!(
+    /// Moves an arrow 59 array into arrow 60.
+    array_59_to_60: a59 => a60
+);
+move_array!(
+    /// Moves an arrow 60 array into arrow 59.
+    array_60_to_59: a60 => a59
+);
 
 /// Converts an arrow 59 data type to arrow 60 (through an exported schema).
 pub fn datatype_59_to_60(

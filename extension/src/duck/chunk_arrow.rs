@@ -17,42 +17,58 @@ use arrow59::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuf
 use arrow59::datatypes::{DataType, Field, Fields, TimeUnit};
 use duckdb::ffi;
 
-use super::raw::take_c_string;
+use super::chunk::string_bytes;
+use super::message::take_c_string;
 
 /// A converted column: its Arrow field (named `name`) and values.
-pub type Column = (Field, ArrayRef);
+pub type ArrowColumn = (Field, ArrayRef);
 
 /// Converts the first `len` rows of flat vector `v` to an Arrow array.
 ///
 /// # Safety
 /// `v` must be a valid flat vector holding at least `len` rows.
-pub unsafe fn vector_to_arrow(
+pub(crate) unsafe fn vector_to_arrow(
     v: ffi::duckdb_vector,
     len: usize,
     name: &str,
-) -> Result<Column, String> {
+) -> Result<ArrowColumn, String> {
+    // SAFETY: `v` is live (caller's contract); the type is ours to destroy.
     let mut lt = unsafe { ffi::duckdb_vector_get_column_type(v) };
+    // SAFETY: `lt` is `v`'s own type; `len` rows are present.
     let out = unsafe { convert(v, lt, len, name) };
+    // SAFETY: destroyed once.
     unsafe { ffi::duckdb_destroy_logical_type(&mut lt) };
     out
 }
 
+/// `v`'s validity mask as an Arrow null buffer (`None`: no NULLs).
+///
+/// # Safety
+/// `v` must be a live flat vector of at least `len` rows.
 unsafe fn validity(v: ffi::duckdb_vector, len: usize) -> Option<NullBuffer> {
+    // SAFETY: `v` is live (caller's contract).
     let mask = unsafe { ffi::duckdb_vector_get_validity(v) };
     if mask.is_null() {
         return None;
     }
     let words = len.div_ceil(64);
+    // SAFETY: a mask covers `len` rows in 64-bit words.
     let slice = unsafe { std::slice::from_raw_parts(mask, words) };
     let nb = NullBuffer::new(BooleanBuffer::new(Buffer::from_slice_ref(slice), 0, len));
     (nb.null_count() > 0).then_some(nb)
 }
 
+/// `v`'s data as `len` values of `T`.
+///
+/// # Safety
+/// `v` must be a live flat vector of at least `len` rows of physical type `T`.
 unsafe fn data<'a, T: Copy>(v: ffi::duckdb_vector, len: usize) -> &'a [T] {
+    // SAFETY: `v` is live (caller's contract).
     let p = unsafe { ffi::duckdb_vector_get_data(v) } as *const T;
     if len == 0 || p.is_null() {
         return &[];
     }
+    // SAFETY: `len` values of `T` (caller's contract).
     unsafe { std::slice::from_raw_parts(p, len) }
 }
 
@@ -72,29 +88,41 @@ fn prim<T: arrow59::datatypes::ArrowNativeType>(
 }
 
 /// The type's SQL name, for messages.
+/// # Safety
+/// `lt` must be a live logical type.
 unsafe fn type_name(lt: ffi::duckdb_logical_type) -> String {
+    // SAFETY: `lt` is live (caller's contract).
     let id = unsafe { ffi::duckdb_get_type_id(lt) };
     let name = duckdb::core::LogicalTypeId::from(id);
     format!("{name:?}").to_uppercase()
 }
 
+/// # Safety
+/// `v` must be a live flat vector of at least `len` rows whose type is `lt`.
+///
+/// Every `unsafe` block below reads `v` (or a child of it) as the physical
+/// type its logical type id selects, for the rows DuckDB says it holds.
 unsafe fn convert(
     v: ffi::duckdb_vector,
     lt: ffi::duckdb_logical_type,
     len: usize,
     name: &str,
-) -> Result<Column, String> {
+) -> Result<ArrowColumn, String> {
     use ffi::*;
+    // SAFETY: see the function's comment.
     let id = unsafe { duckdb_get_type_id(lt) };
+    // SAFETY: as above.
     let nulls = unsafe { validity(v, len) };
     macro_rules! copy {
         ($t:ty, $dt:expr) => {{
+            // SAFETY: the arm's type id selects `$t`.
             let vals: Vec<$t> = unsafe { data::<$t>(v, len) }.to_vec();
             (prim(vals, $dt.clone(), nulls)?, $dt)
         }};
     }
     macro_rules! scaled {
         ($mul:expr, $div:expr) => {{
+            // SAFETY: timestamps are stored as i64.
             let vals: Vec<i64> = unsafe { data::<i64>(v, len) }
                 .iter()
                 .map(|x| x.wrapping_mul($mul) / $div)
@@ -105,6 +133,7 @@ unsafe fn convert(
     }
     let (array, dt): (ArrayRef, DataType) = match id {
         DUCKDB_TYPE_DUCKDB_TYPE_BOOLEAN => {
+            // SAFETY: BOOLEAN is stored as one byte per row.
             let vals = unsafe { data::<u8>(v, len) };
             let b = BooleanBuffer::from_iter(vals.iter().map(|x| *x != 0));
             (Arc::new(BooleanArray::new(b, nulls)), DataType::Boolean)
@@ -132,37 +161,51 @@ unsafe fn convert(
         DUCKDB_TYPE_DUCKDB_TYPE_TIMESTAMP_NS => scaled!(1, 1_000),
         DUCKDB_TYPE_DUCKDB_TYPE_HUGEINT => copy!(i128, DataType::Decimal128(38, 0)),
         DUCKDB_TYPE_DUCKDB_TYPE_DECIMAL => {
-            let width = unsafe { duckdb_decimal_width(lt) };
-            let scale = unsafe { duckdb_decimal_scale(lt) } as i8;
-            let internal = unsafe { duckdb_decimal_internal_type(lt) };
+            // SAFETY: `lt` is a live DECIMAL type.
+            let (width, scale, internal) = unsafe {
+                (
+                    duckdb_decimal_width(lt),
+                    duckdb_decimal_scale(lt) as i8,
+                    duckdb_decimal_internal_type(lt),
+                )
+            };
             let vals: Vec<i128> = match internal {
-                DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => widen::<i16>(v, len),
-                DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => widen::<i32>(v, len),
-                DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => widen::<i64>(v, len),
+                // SAFETY (three arms): the internal type selects the width.
+                DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => unsafe { widen::<i16>(v, len) },
+                DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => unsafe { widen::<i32>(v, len) },
+                DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => unsafe { widen::<i64>(v, len) },
+                // SAFETY: a wide DECIMAL is stored as a 128-bit integer.
                 _ => unsafe { data::<i128>(v, len) }.to_vec(),
             };
             let dt = DataType::Decimal128(width, scale);
             (prim(vals, dt.clone(), nulls)?, dt)
         }
         DUCKDB_TYPE_DUCKDB_TYPE_VARCHAR => {
+            // SAFETY: VARCHAR data is `duckdb_string_t`s.
             let (offsets, bytes) = unsafe { strings(v, len, nulls.as_ref()) };
             let a = StringArray::try_new(offsets, Buffer::from_vec(bytes), nulls)
                 .map_err(|e| format!("column `{name}`: {e}"))?;
             (Arc::new(a), DataType::Utf8)
         }
         DUCKDB_TYPE_DUCKDB_TYPE_BLOB => {
+            // SAFETY: BLOB data is `duckdb_string_t`s.
             let (offsets, bytes) = unsafe { strings(v, len, nulls.as_ref()) };
             let a = BinaryArray::new(offsets, Buffer::from_vec(bytes), nulls);
             (Arc::new(a), DataType::Binary)
         }
         DUCKDB_TYPE_DUCKDB_TYPE_STRUCT => {
+            // SAFETY: `lt` is a live STRUCT type.
             let n = unsafe { duckdb_struct_type_child_count(lt) } as usize;
             let mut fields = Vec::with_capacity(n);
             let mut arrays = Vec::with_capacity(n);
             for i in 0..n {
-                let cname = unsafe { take_c_string(duckdb_struct_type_child_name(lt, i as idx_t)) };
-                let child = unsafe { duckdb_struct_vector_get_child(v, i as idx_t) };
-                let (f, a) = unsafe { vector_to_arrow(child, len, &cname) }?;
+                // SAFETY: member `i` < n exists; its name is ours to free,
+                // its vector has the struct's rows and lives as long as `v`.
+                let (f, a) = unsafe {
+                    let cname = take_c_string(duckdb_struct_type_child_name(lt, i as idx_t));
+                    let child = duckdb_struct_vector_get_child(v, i as idx_t);
+                    vector_to_arrow(child, len, &cname)
+                }?;
                 fields.push(f);
                 arrays.push(a);
             }
@@ -172,13 +215,17 @@ unsafe fn convert(
             (Arc::new(a), DataType::Struct(fields))
         }
         DUCKDB_TYPE_DUCKDB_TYPE_LIST | DUCKDB_TYPE_DUCKDB_TYPE_MAP => {
-            let entries = unsafe { data::<duckdb_list_entry>(v, len) };
-            let child = unsafe { duckdb_list_vector_get_child(v) };
-            let child_len = unsafe { duckdb_list_vector_get_size(v) } as usize;
             let is_map = id == DUCKDB_TYPE_DUCKDB_TYPE_MAP;
-            let (cf, ca) = unsafe {
-                vector_to_arrow(child, child_len, if is_map { "entries" } else { "item" })
-            }?;
+            // SAFETY: LIST/MAP data is list entries; the child vector holds
+            // `size` rows and lives as long as `v`.
+            let (entries, (cf, ca)) = unsafe {
+                let child = duckdb_list_vector_get_child(v);
+                let child_len = duckdb_list_vector_get_size(v) as usize;
+                (
+                    data::<duckdb_list_entry>(v, len),
+                    vector_to_arrow(child, child_len, if is_map { "entries" } else { "item" })?,
+                )
+            };
             // Offsets, gathering the child when DuckDB's entries are not in order.
             let mut offsets = Vec::with_capacity(len + 1);
             offsets.push(0i32);
@@ -234,6 +281,7 @@ unsafe fn convert(
             }
         }
         _ => {
+            // SAFETY: `lt` is live.
             let t = unsafe { type_name(lt) };
             return Err(format!(
                 "column `{name}` has type {t}, which Delta Lake cannot store; cast it (e.g. to VARCHAR, BIGINT or TIMESTAMP)"
@@ -243,7 +291,10 @@ unsafe fn convert(
     Ok((Field::new(name, dt, true), array))
 }
 
-fn widen<T: Copy + Into<i128>>(v: ffi::duckdb_vector, len: usize) -> Vec<i128> {
+/// # Safety
+/// As [`data`].
+unsafe fn widen<T: Copy + Into<i128>>(v: ffi::duckdb_vector, len: usize) -> Vec<i128> {
+    // SAFETY: forwarded caller's contract.
     unsafe { data::<T>(v, len) }
         .iter()
         .map(|x| (*x).into())
@@ -251,26 +302,23 @@ fn widen<T: Copy + Into<i128>>(v: ffi::duckdb_vector, len: usize) -> Vec<i128> {
 }
 
 /// Reads `duckdb_string_t` values (VARCHAR/BLOB) into Arrow offsets + bytes.
+///
+/// # Safety
+/// `v` must be a live VARCHAR or BLOB vector of at least `len` rows.
 unsafe fn strings(
     v: ffi::duckdb_vector,
     len: usize,
     nulls: Option<&NullBuffer>,
 ) -> (OffsetBuffer<i32>, Vec<u8>) {
+    // SAFETY: forwarded caller's contract.
     let vals = unsafe { data::<ffi::duckdb_string_t>(v, len) };
     let mut offsets = Vec::with_capacity(len + 1);
     let mut bytes = Vec::new();
     offsets.push(0i32);
     for (i, s) in vals.iter().enumerate() {
         if nulls.is_none_or(|n| n.is_valid(i)) {
-            let n = unsafe { s.value.inlined.length } as usize;
-            let slice: &[u8] = if n <= 12 {
-                unsafe {
-                    std::slice::from_raw_parts(s.value.inlined.inlined.as_ptr() as *const u8, n)
-                }
-            } else {
-                unsafe { std::slice::from_raw_parts(s.value.pointer.ptr as *const u8, n) }
-            };
-            bytes.extend_from_slice(slice);
+            // SAFETY: a valid row's string lives as long as the vector.
+            bytes.extend_from_slice(unsafe { string_bytes(s) });
         }
         offsets.push(bytes.len() as i32);
     }

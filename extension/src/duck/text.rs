@@ -4,56 +4,61 @@
 //!
 //! Covers VARCHAR, BOOLEAN, the signed and unsigned integers, FLOAT, DOUBLE
 //! and DECIMAL (rendered exactly, `0.0010` stays `0.0010`). Any other type is
-//! refused with its DuckDB type id so the caller can ask for a `::VARCHAR`.
+//! refused with its name so the caller can ask for a `::VARCHAR`.
 
 use duckdb::ffi;
 
-use super::chunk::Column;
+use super::chunk::{type_name, Column};
 
 impl<'a> Column<'a> {
-    /// The column's DuckDB type id (`DUCKDB_TYPE_*`).
-    pub fn type_id(&self) -> ffi::DUCKDB_TYPE {
-        unsafe {
-            let mut ty = ffi::duckdb_vector_get_column_type(self.raw());
-            let id = ffi::duckdb_get_type_id(ty);
-            ffi::duckdb_destroy_logical_type(&mut ty);
-            id
-        }
-    }
-
     /// Every row as text (`None` for NULL), or `Err` naming the unsupported type.
     pub fn as_text(&self) -> Result<Vec<Option<String>>, String> {
         use ffi::*;
-        fn show<T: Copy + ToString>(c: &Column<'_>) -> Vec<Option<String>> {
+        /// # Safety
+        /// `T` must be the column's physical type.
+        unsafe fn show<T: Copy + ToString>(c: &Column<'_>) -> Vec<Option<String>> {
+            // SAFETY: forwarded caller's contract.
             unsafe { c.values::<T>() }
                 .into_iter()
                 .map(|v| v.map(|v| v.to_string()))
                 .collect()
         }
-        Ok(match self.type_id() {
-            DUCKDB_TYPE_DUCKDB_TYPE_VARCHAR => self
+        let id = self.type_id();
+        if id == DUCKDB_TYPE_DUCKDB_TYPE_VARCHAR {
+            return Ok(self
                 .strings()
+                .map_err(|e| e.to_string())?
                 .into_iter()
                 .map(|s| s.map(|s| s.into_owned()))
-                .collect(),
-            DUCKDB_TYPE_DUCKDB_TYPE_BOOLEAN => show::<bool>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_TINYINT => show::<i8>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => show::<i16>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => show::<i32>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => show::<i64>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_UTINYINT => show::<u8>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_USMALLINT => show::<u16>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_UINTEGER => show::<u32>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_UBIGINT => show::<u64>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_FLOAT => show::<f32>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_DOUBLE => show::<f64>(self),
-            DUCKDB_TYPE_DUCKDB_TYPE_DECIMAL => self.decimals()?,
-            other => return Err(format!("values of DuckDB type id {other}")),
-        })
+                .collect());
+        }
+        if id == DUCKDB_TYPE_DUCKDB_TYPE_DECIMAL {
+            return self.decimals();
+        }
+        // SAFETY: `id` was just read from the vector, and each arm reads the
+        // physical type DuckDB stores that logical type as.
+        let text = unsafe {
+            match id {
+                DUCKDB_TYPE_DUCKDB_TYPE_BOOLEAN => show::<bool>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_TINYINT => show::<i8>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => show::<i16>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => show::<i32>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => show::<i64>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_UTINYINT => show::<u8>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_USMALLINT => show::<u16>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_UINTEGER => show::<u32>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_UBIGINT => show::<u64>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_FLOAT => show::<f32>(self),
+                DUCKDB_TYPE_DUCKDB_TYPE_DOUBLE => show::<f64>(self),
+                other => return Err(format!("values of type {}", type_name(other))),
+            }
+        };
+        Ok(text)
     }
 
     fn decimals(&self) -> Result<Vec<Option<String>>, String> {
         use ffi::*;
+        // SAFETY: the vector is live; the type we get is ours to destroy.
         let (scale, internal) = unsafe {
             let mut ty = duckdb_vector_get_column_type(self.raw());
             let out = (
@@ -63,18 +68,16 @@ impl<'a> Column<'a> {
             duckdb_destroy_logical_type(&mut ty);
             out
         };
-        let raw: Vec<Option<i128>> = unsafe {
-            match internal {
-                DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => widen(self.values::<i16>()),
-                DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => widen(self.values::<i32>()),
-                DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => widen(self.values::<i64>()),
-                DUCKDB_TYPE_DUCKDB_TYPE_HUGEINT => self
-                    .values::<ffi::duckdb_hugeint>()
-                    .into_iter()
-                    .map(|v| v.map(|h| ((h.upper as i128) << 64) | h.lower as i128))
-                    .collect(),
-                other => return Err(format!("DECIMAL stored as type id {other}")),
-            }
+        // SAFETY (every arm): a DECIMAL is stored as its internal type.
+        let raw: Vec<Option<i128>> = match internal {
+            DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => widen(unsafe { self.values::<i16>() }),
+            DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => widen(unsafe { self.values::<i32>() }),
+            DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => widen(unsafe { self.values::<i64>() }),
+            DUCKDB_TYPE_DUCKDB_TYPE_HUGEINT => unsafe { self.values::<ffi::duckdb_hugeint>() }
+                .into_iter()
+                .map(|v| v.map(|h| ((h.upper as i128) << 64) | h.lower as i128))
+                .collect(),
+            other => return Err(format!("DECIMAL stored as type {}", type_name(other))),
         };
         Ok(raw
             .into_iter()

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::tracking::{check_artifact_path, Failure, Outcome, Tracking, Upload};
+use super::plot::confusion_matrix_png;
+use super::tracking::{Batch, Failure, Outcome, Tracking, Upload};
+use super::validate::check_artifact_path;
 
 /// Uploads a file, or a directory's files recursively, into the run's
 /// artifacts under `artifact_dir` (MLflow's `log_artifact(s)` semantics: a
@@ -147,7 +149,7 @@ pub fn log_confusion_matrix(
     let json_path = format!("{name}.json");
     let uri = t.put_artifact(run, &json_path, Upload::Bytes(table.as_bytes()))?;
     let title = name.rsplit('/').next().unwrap_or(name).replace('_', " ");
-    let png = super::plot::confusion_matrix_png(&title, &labels, &counts)
+    let png = confusion_matrix_png(&title, &labels, &counts)
         .map_err(|e| Failure::rejected(format!("drawing {name}.png failed: {e}")))?;
     t.put_artifact(run, &format!("{name}.png"), Upload::Bytes(&png))?;
     mark_table(t, run, &json_path)?;
@@ -166,7 +168,7 @@ fn mark_table(t: &dyn Tracking, run: &str, path: &str) -> Outcome<()> {
     }
     list.push(json!({"path": path, "type": "table"}));
     let text = serde_json::to_string(&list).expect("JSON values serialize");
-    t.log_batch(run, &[], &[], &[(TAG.to_string(), text)])
+    t.log_batch(run, Batch::tags(&[(TAG.to_string(), text)]))
 }
 
 #[cfg(test)]

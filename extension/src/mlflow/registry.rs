@@ -5,10 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use super::artifacts::log_path;
-use super::local_registry::{check_alias, check_model_name};
-use super::session::{http_options, open};
-use super::tracking::{Failure, ModelVersion, Outcome, Tracking, VersionRef};
-use crate::error::Result;
+use super::client::{open, Intent, Problem};
+use super::pyfunc;
+use super::rest::http::escape;
+use super::tracking::{Failure, ModelVersion, NewVersion, Outcome, Tracking, Upload, VersionRef};
+use super::validate::{check_alias, check_model_name};
+use crate::duck::Access;
 
 /// Uploads `model_dir` (ONNX, tokenizer, config, ...) into the run's
 /// artifacts under `<name>/`, registers it as a new version of model `name`
@@ -32,11 +34,37 @@ pub fn register_model(
         )));
     }
     log_path(t, run, model_dir, Some(name))?;
-    let version = t.create_model_version(name, run, name, tags)?;
+    if !model_dir.join("MLmodel").exists() {
+        log_flavor(t, run, model_dir, name)?;
+    }
+    let version = t.create_model_version(NewVersion {
+        name,
+        run_id: run,
+        artifact_path: name,
+        tags,
+    })?;
     if let Some(alias) = alias {
         t.set_alias(name, alias, version.version)?;
     }
     Ok(version)
+}
+
+/// Adds the `python_function` flavor files next to the uploaded model (a
+/// directory that is already an MLflow model keeps its own `MLmodel`).
+fn log_flavor(t: &dyn Tracking, run: &str, model_dir: &Path, name: &str) -> Outcome<()> {
+    let config = std::fs::read_to_string(model_dir.join("config.json")).ok();
+    let uuid = uuid::Uuid::new_v4().simple().to_string();
+    let created = chrono::Utc::now()
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string();
+    for (rel, text) in pyfunc::flavor_files(name, config.as_deref(), &uuid, &created) {
+        t.put_artifact(
+            run,
+            &format!("{name}/{rel}"),
+            Upload::Bytes(text.as_bytes()),
+        )?;
+    }
+    Ok(())
 }
 
 /// Parses `models:/<name>/<version>` or `models:/<name>@<alias>`.
@@ -68,58 +96,84 @@ pub fn parse_model_uri(uri: &str) -> Outcome<(String, VersionRef)> {
     Ok((name.to_string(), VersionRef::Number(version)))
 }
 
-/// Resolves a `models:/<name>@<alias>` or `models:/<name>/<version>` URI to a
-/// local directory holding the version's files.
+/// Resolves a `models:/<name>@<alias>` or `models:/<name>/<version>` URI to
+/// a local directory holding the version's files: the one function the
+/// `sentiment` capability calls (`bert_sentiment(text, 'models:/...')`).
 ///
-/// `tracking_uri` is the value of `mlflow_tracking_uri` (`None`: the
-/// `MLFLOW_TRACKING_URI` environment variable, else `./mlruns`). For a
-/// tracking server the files are downloaded once into
+/// `setting(name)` is the caller's value of a DuckDB setting
+/// (`mlflow_tracking_uri`, `mlflow_http_request_*`; `None` when unset), so
+/// the backend is opened exactly as the mlflow_* SQL functions open it, and
+/// `access` is the caller's external-access policy: a tracking server needs
+/// `connect` (nothing is downloaded or cached before it is allowed), a local
+/// store `read` of its directory and of the version's files.
+///
+/// For a tracking server the files are downloaded once into
 /// `<cache>/<server>/<name>/<version>/` (`<cache>`: `$MEDALLION_MODEL_CACHE`,
 /// else `~/.cache/medallion/models`), written to a temporary directory first
 /// and renamed into place, so a directory that exists is complete; later
 /// calls only resolve the alias. For a local store the store's own directory
 /// is returned.
-pub fn resolve_model_uri(uri: &str, tracking_uri: Option<&str>) -> Result<PathBuf> {
-    const FN: &str = "resolve_model_uri";
-    let fail = |f: Failure| super::session::fail(FN, f);
-    let (name, which) = parse_model_uri(uri).map_err(fail)?;
-    let env_uri = std::env::var("MLFLOW_TRACKING_URI").ok();
-    let tracking_uri = tracking_uri.or(env_uri.as_deref());
-    let options = http_options(FN, |setting| {
-        std::env::var(setting.to_ascii_uppercase()).ok()
-    })?;
-    let t = open(tracking_uri, options).map_err(fail)?;
-    let version = t.model_version(&name, &which).map_err(|f| {
-        let mut f = f;
+///
+/// `Err` is the message without a SQL function name (the caller adds its
+/// own), e.g. `resolving models:/bert@nobody: registered model "bert" has no
+/// alias "nobody" in local store /x/mlruns`.
+pub fn resolve_model_uri(
+    uri: &str,
+    setting: &dyn Fn(&str) -> Option<String>,
+    access: &Access,
+) -> std::result::Result<PathBuf, String> {
+    let resolved = parse_model_uri(uri)
+        .map_err(Problem::from)
+        .and_then(|_| open(setting, access, Intent::Read))
+        .and_then(|tracking| resolve(&*tracking, access, uri));
+    resolved.map_err(|p| p.message())
+}
+
+/// [`resolve_model_uri`] on an open backend: what `mlflow_resolve_model`
+/// runs for each row.
+pub fn resolve(
+    t: &dyn Tracking,
+    access: &Access,
+    uri: &str,
+) -> std::result::Result<PathBuf, Problem> {
+    let (name, which) = parse_model_uri(uri)?;
+    let version = t.model_version(&name, &which).map_err(|mut f| {
         f.message = format!("resolving {uri}: {}", f.message);
-        fail(f)
+        f
     })?;
     if t.is_local() {
-        return t.fetch_model(&version, Path::new("")).map_err(fail);
+        let dir = t.fetch_model(&version, Path::new(""))?;
+        // A version's files may live outside the store (its `source`).
+        access.read(&*dir.to_string_lossy())?;
+        return Ok(dir);
     }
+    Ok(cached(t, &name, &version)?)
+}
+
+/// A remote version's files in the model cache, downloaded if missing.
+fn cached(t: &dyn Tracking, name: &str, version: &ModelVersion) -> Outcome<PathBuf> {
     let target = cache_root()
-        .join(super::http::escape(&t.location()))
-        .join(super::http::escape(&name))
+        .join(escape(&t.location()))
+        .join(escape(name))
         .join(version.version.to_string());
     if target.is_dir() {
         return Ok(target);
     }
     let parent = target.parent().expect("has a parent");
-    std::fs::create_dir_all(parent).map_err(|e| fail(Failure::io("cannot create", parent, &e)))?;
+    std::fs::create_dir_all(parent).map_err(|e| Failure::io("cannot create", parent, &e))?;
     let partial = parent.join(format!(".partial-{}", uuid::Uuid::new_v4().simple()));
-    let fetched = t.fetch_model(&version, &partial);
-    if let Err(f) = fetched {
+    if let Err(f) = t.fetch_model(version, &partial) {
         let _ = std::fs::remove_dir_all(&partial);
-        return Err(fail(f));
+        return Err(f);
     }
     if std::fs::rename(&partial, &target).is_err() {
         // Someone else published it first: theirs is complete, drop ours.
         let _ = std::fs::remove_dir_all(&partial);
         if !target.is_dir() {
-            return Err(fail(Failure::rejected(format!(
+            return Err(Failure::rejected(format!(
                 "cannot move the downloaded model into {}",
                 target.display()
-            ))));
+            )));
         }
     }
     Ok(target)
@@ -141,7 +195,9 @@ pub fn cache_root() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mlflow::client::TRACKING_URI;
     use crate::mlflow::local::LocalStore;
+    use crate::mlflow::tracking::NewRun;
 
     /// Registers a model directory in a local store and resolves it back,
     /// by alias and by version, to the same bytes.
@@ -159,14 +215,21 @@ mod tests {
         let store_dir = tmp.join("mlruns");
         let store = LocalStore::new(store_dir.clone());
         let exp = store.experiment_id("registry").unwrap();
-        let run = store.create_run(&exp, Some("train"), &[]).unwrap();
+        let new = NewRun {
+            experiment_id: &exp,
+            name: Some("train"),
+            tags: &[],
+        };
+        let run = store.create_run(new).unwrap();
         let tags = [("f1".to_string(), "0.81".to_string())];
         let v = register_model(&store, "bert", &model, &run, &tags, Some("champion")).unwrap();
         assert_eq!(v.version, 1);
 
         let uri = format!("file://{}", store_dir.display());
+        let setting = |name: &str| (name == TRACKING_URI).then(|| uri.clone());
+        let open = Access::unrestricted();
         for model_uri in ["models:/bert@champion", "models:/bert/1"] {
-            let dir = resolve_model_uri(model_uri, Some(&uri)).unwrap();
+            let dir = resolve_model_uri(model_uri, &setting, &open).unwrap();
             assert_eq!(
                 std::fs::read(dir.join("model.onnx")).unwrap(),
                 onnx,
@@ -176,11 +239,40 @@ mod tests {
                 std::fs::read_to_string(dir.join("tokenizer/vocab.txt")).unwrap(),
                 "[PAD]\nhello\n"
             );
+            // The registered directory is an MLflow model too.
+            let mlmodel = std::fs::read_to_string(dir.join("MLmodel")).unwrap();
+            assert!(mlmodel.starts_with("artifact_path: 'bert'\n"), "{mlmodel}");
+            assert!(dir.join("code/medallion_pyfunc.py").is_file());
         }
-        let err = resolve_model_uri("models:/bert@nobody", Some(&uri))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("resolve_model_uri: resolving models:/bert@nobody: registered model \"bert\" has no alias \"nobody\""), "{err}");
+        // The message carries no SQL function name: the caller adds its own.
+        let err = resolve_model_uri("models:/bert@nobody", &setting, &open).unwrap_err();
+        let want = format!(
+            "resolving models:/bert@nobody: registered model \"bert\" has no alias \"nobody\" \
+             in local store {}",
+            store_dir.display()
+        );
+        assert_eq!(err, want);
+
+        // With external access off, the store (and the files) must be readable.
+        let locked = Access::locked(vec![], vec![], None);
+        let err = resolve_model_uri("models:/bert@champion", &setting, &locked).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "cannot read '{}': file system access is disabled (enable_external_access = false)",
+                store_dir.display()
+            )
+        );
+        let allowed = Access::locked(vec![tmp.clone()], vec![], None);
+        assert!(resolve_model_uri("models:/bert@champion", &setting, &allowed).is_ok());
+
+        // A server is not contacted when network access is off.
+        let server = |name: &str| (name == TRACKING_URI).then(|| "http://127.0.0.1:9".to_string());
+        let err = resolve_model_uri("models:/bert@champion", &server, &locked).unwrap_err();
+        assert!(
+            err.starts_with("cannot connect to 'http://127.0.0.1:9': network access is disabled"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 

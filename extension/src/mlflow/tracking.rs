@@ -1,11 +1,13 @@
 //! The one interface the SQL functions log through, whatever the backend:
-//! [`Tracking`], with the values it moves ([`Metric`], [`RunStatus`],
-//! [`ModelVersion`]) and the way it fails ([`Failure`]).
+//! [`Tracking`], with the values it moves ([`Metric`], [`Batch`],
+//! [`RunStatus`], [`ModelVersion`]) and the way it fails ([`Failure`]).
 //!
 //! Two implementations: [`super::rest::RestStore`] (an MLflow tracking server
 //! over its REST API) and [`super::local::LocalStore`] (a directory in
 //! MLflow's file-store layout). Which one a call gets is decided by
-//! [`super::uri::TrackingUri`].
+//! [`super::uri::TrackingUri`] in [`super::client`]. Everything here is
+//! plain data, so the backends, the registry and the artifact code share it
+//! without depending on each other.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,36 @@ pub struct Metric {
     /// Milliseconds since the Unix epoch.
     pub timestamp: i64,
     pub step: i64,
+}
+
+/// What one `log_batch` call logs to one run: MLflow's `runs/log-batch`
+/// shape, so a chunk's rows for a run cost one request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Batch<'a> {
+    pub params: &'a [(String, String)],
+    pub metrics: &'a [Metric],
+    pub tags: &'a [(String, String)],
+}
+
+impl<'a> Batch<'a> {
+    pub fn params(params: &'a [(String, String)]) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+    pub fn metrics(metrics: &'a [Metric]) -> Self {
+        Self {
+            metrics,
+            ..Self::default()
+        }
+    }
+    pub fn tags(tags: &'a [(String, String)]) -> Self {
+        Self {
+            tags,
+            ..Self::default()
+        }
+    }
 }
 
 /// A run's lifecycle status (MLflow's `RunStatus`; the numbers are what the
@@ -48,6 +80,27 @@ impl RunStatus {
             Self::Killed => "KILLED",
         }
     }
+}
+
+/// A run to start: MLflow's `runs/create` request.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRun<'a> {
+    pub experiment_id: &'a str,
+    /// Also tagged `mlflow.runName` by the caller, as MLflow's clients do.
+    pub name: Option<&'a str>,
+    pub tags: &'a [(String, String)],
+}
+
+/// A model version to create: MLflow's `model-versions/create` request.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    /// The registered model (created if missing).
+    pub name: &'a str,
+    /// The run that logged the files.
+    pub run_id: &'a str,
+    /// Where the files are in the run's artifacts.
+    pub artifact_path: &'a str,
+    pub tags: &'a [(String, String)],
 }
 
 /// A registered model version, as far as we need it.
@@ -124,22 +177,11 @@ pub trait Tracking: Send + Sync {
     /// The id of experiment `name`, created if missing.
     fn experiment_id(&self, name: &str) -> Outcome<String>;
     /// Starts a run; `tags` include `mlflow.runName` when there is a name.
-    fn create_run(
-        &self,
-        experiment_id: &str,
-        run_name: Option<&str>,
-        tags: &[(String, String)],
-    ) -> Outcome<String>;
+    fn create_run(&self, new: NewRun<'_>) -> Outcome<String>;
     /// Logs params, metrics and tags of one run. Params are write-once
     /// (re-logging the same value is a no-op), metrics are appended, tags
     /// overwritten.
-    fn log_batch(
-        &self,
-        run_id: &str,
-        params: &[(String, String)],
-        metrics: &[Metric],
-        tags: &[(String, String)],
-    ) -> Outcome<()>;
+    fn log_batch(&self, run_id: &str, batch: Batch<'_>) -> Outcome<()>;
     /// The run's tag `key`, if set.
     fn get_tag(&self, run_id: &str, key: &str) -> Outcome<Option<String>>;
     /// Ends a run with `status`.
@@ -147,15 +189,9 @@ pub trait Tracking: Send + Sync {
     /// Stores an artifact at `path` (relative, `/`-separated) in the run's
     /// artifact root; returns its URI.
     fn put_artifact(&self, run_id: &str, path: &str, data: Upload<'_>) -> Outcome<String>;
-    /// Adds a version to registered model `name` (created if missing) whose
-    /// files are the run's artifacts under `artifact_path`.
-    fn create_model_version(
-        &self,
-        name: &str,
-        run_id: &str,
-        artifact_path: &str,
-        tags: &[(String, String)],
-    ) -> Outcome<ModelVersion>;
+    /// Adds a version to a registered model (created if missing) whose
+    /// files are the run's artifacts under `new.artifact_path`.
+    fn create_model_version(&self, new: NewVersion<'_>) -> Outcome<ModelVersion>;
     fn set_alias(&self, name: &str, alias: &str, version: i64) -> Outcome<()>;
     fn model_version(&self, name: &str, which: &VersionRef) -> Outcome<ModelVersion>;
     /// A local directory with the version's files: fetched into `cache`
@@ -175,72 +211,9 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// Checks a param/metric/tag key the way MLflow does (letters, digits and
-/// `_ - . / :` and spaces; no `..` segment, no leading `/`), so a key can
-/// never escape a run's directory in the file store.
-pub fn check_key(kind: &str, key: &str) -> Outcome<()> {
-    let bad_char = key
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || "_-. /:".contains(*c)));
-    let problem = if key.is_empty() {
-        Some("is empty".to_string())
-    } else if key.len() > 250 {
-        Some("is longer than 250 characters".to_string())
-    } else if let Some(c) = bad_char {
-        Some(format!(
-            "contains {c:?} (allowed: letters, digits, `_-./:` and spaces)"
-        ))
-    } else if key.starts_with('/') || key.split('/').any(|s| s == ".." || s == ".") {
-        Some("must be a relative path without `.` or `..` segments".to_string())
-    } else {
-        None
-    };
-    match problem {
-        Some(p) => Err(Failure::rejected(format!(
-            "invalid {kind} name {key:?}: {p}"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// Checks a relative artifact path (`dir/file.png`): no absolute path, no
-/// `..`, no empty segments.
-pub fn check_artifact_path(path: &str) -> Outcome<()> {
-    if path.is_empty()
-        || path.starts_with('/')
-        || path.contains('\\')
-        || path
-            .split('/')
-            .any(|s| s.is_empty() || s == ".." || s == ".")
-    {
-        return Err(Failure::rejected(format!(
-            "invalid artifact path {path:?}: must be relative, `/`-separated, without `.` or `..`"
-        )));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_cannot_escape_the_run_directory() {
-        assert!(check_key("metric", "f1").is_ok());
-        assert!(check_key("metric", "eval/f1 macro:pos").is_ok());
-        for bad in ["", "../x", "a/../b", "/abs", "a\nb", "x;y", "./x"] {
-            let e = check_key("metric", bad).unwrap_err();
-            assert!(e.message.contains("invalid metric name"), "{bad}: {e}");
-        }
-    }
-
-    #[test]
-    fn artifact_paths_are_relative() {
-        assert!(check_artifact_path("plots/cm.png").is_ok());
-        for bad in ["", "/etc/passwd", "a/../../b", "a//b", "a\\b"] {
-            assert!(check_artifact_path(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn statuses_parse_case_insensitively() {

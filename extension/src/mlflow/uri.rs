@@ -112,14 +112,6 @@ impl TrackingUri {
         }
         Ok(Self::Local(absolute(text.into())))
     }
-
-    /// Where the backend is, for messages.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Server(url) => format!("MLflow server {url}"),
-            Self::Local(dir) => format!("local store {}", dir.display()),
-        }
-    }
 }
 
 fn absolute(path: PathBuf) -> PathBuf {
@@ -161,26 +153,20 @@ mod tests {
     #[test]
     fn local_stores() {
         let cwd = std::env::current_dir().unwrap();
-        assert_eq!(
-            TrackingUri::parse(None).unwrap(),
-            TrackingUri::Local(cwd.join("mlruns"))
-        );
-        assert_eq!(
-            TrackingUri::parse(Some("")).unwrap(),
-            TrackingUri::Local(cwd.join("mlruns"))
-        );
-        assert_eq!(
-            TrackingUri::parse(Some("file:///tmp/a%20b")).unwrap(),
-            TrackingUri::Local("/tmp/a b".into())
-        );
-        assert_eq!(
-            TrackingUri::parse(Some("file:rel")).unwrap(),
-            TrackingUri::Local(cwd.join("rel"))
-        );
-        assert_eq!(
-            TrackingUri::parse(Some("/data/mlruns")).unwrap(),
-            TrackingUri::Local("/data/mlruns".into())
-        );
+        let cases = [
+            (None, cwd.join("mlruns")),
+            (Some(""), cwd.join("mlruns")),
+            (Some("file:///tmp/a%20b"), "/tmp/a b".into()),
+            (Some("file:rel"), cwd.join("rel")),
+            (Some("/data/mlruns"), "/data/mlruns".into()),
+        ];
+        for (text, dir) in cases {
+            assert_eq!(
+                TrackingUri::parse(text).unwrap(),
+                TrackingUri::Local(dir),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! attention mask is 1 on real tokens and 0 on padding, token types pad with 0
 //! (as HuggingFace tokenizers pad).
 
-use crate::error::Result;
+use super::error::Result;
 
 /// One tokenized text: its ids and token type ids (same length).
 #[derive(Debug, Clone, PartialEq)]
@@ -169,10 +169,7 @@ mod tests {
     fn run_batched_passes_errors_through() {
         let t = toks(&[1, 2]);
         let err = run_batched(&t, 1, 0, |_| {
-            Err(crate::error::Error::Model {
-                path: "m".into(),
-                problem: "boom".into(),
-            })
+            Err(crate::sentiment::error::SentimentError::model("m", "boom"))
         })
         .unwrap_err();
         assert!(err.to_string().contains("boom"));

@@ -1,12 +1,17 @@
-//! A `model.onnx` graph: its declared inputs, and a small pool of ONNX
-//! Runtime sessions so DuckDB's threads can run it at the same time.
+//! A `model.onnx` graph: its declared inputs, and a pool of ONNX Runtime
+//! sessions so that DuckDB's threads can run it at the same time, each with
+//! the intra-op thread count it asks for.
 //!
-//! `Session::run` needs `&mut Session`, so each running thread takes a session
-//! out of the pool and puts it back afterwards; when all are busy a new one is
-//! made. The pool therefore grows to the number of DuckDB threads that score
-//! at once and no further. Each session uses `threads` intra-op threads with
-//! spinning off (DuckDB already runs one chunk per thread; spinning ORT
-//! threads would steal its cores).
+//! `Session::run` needs `&mut Session`, so each run takes an idle session out
+//! of the pool and puts it back afterwards; when none is idle a new one is
+//! made. ONNX Runtime fixes a session's intra-op threads when the session is
+//! created, so the pool keeps sessions per thread count (`threads::Threads`
+//! says which count a run wants): it grows to the number of runs that use a
+//! count at once and no further. A new session of the shipped model takes
+//! about 50 ms to make (2 cores; the graph is already in the page cache),
+//! less than one batch of 32, so a count first asked for at the tail of a
+//! scan costs little. Intra-op spinning is off, so a session's idle pool
+//! threads sleep instead of taking cores from DuckDB.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,9 +21,9 @@ use ort::session::{Session, SessionInputValue};
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
 use super::batch::Padded;
-use crate::error::{Error, Result};
+use super::error::{Result, SentimentError};
 
-/// The inputs `bert_sentiment` knows how to feed.
+/// The inputs the scorer knows how to feed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Input {
     Ids,
@@ -43,27 +48,26 @@ impl Input {
 
 pub struct Graph {
     path: PathBuf,
-    threads: usize,
     env: ort::environment::Environment,
     /// The graph's inputs in its declared order.
     inputs: Vec<Input>,
     output: String,
-    pool: Mutex<Vec<Session>>,
+    /// Idle sessions with their intra-op thread counts.
+    pool: Mutex<Vec<(usize, Session)>>,
 }
 
 impl Graph {
-    /// Opens `path`, checks its inputs and output, and keeps the first session.
+    /// Opens `path`, checks its inputs and output, and keeps the session it
+    /// checked them with (of `first_threads` intra-op threads: the count the
+    /// first run will most likely ask for).
     pub fn open(
         path: &Path,
         labels: usize,
-        threads: usize,
+        first_threads: usize,
         env: ort::environment::Environment,
     ) -> Result<Self> {
-        let fail = |problem: String| Error::Model {
-            path: path.display().to_string(),
-            problem,
-        };
-        let session = new_session(path, threads, &env)?;
+        let fail = |problem: String| SentimentError::model(path.display(), problem);
+        let session = new_session(path, first_threads, &env)?;
         let mut inputs = Vec::new();
         for outlet in session.inputs() {
             let name = outlet.name();
@@ -73,12 +77,12 @@ impl Graph {
                 .map(|(_, i)| *i)
                 .ok_or_else(|| {
                     fail(format!(
-                        "unsupported graph input `{name}`: bert_sentiment feeds input_ids, attention_mask and token_type_ids (BERT- or RoBERTa-style graphs)"
+                        "unsupported graph input `{name}`: only input_ids, attention_mask and token_type_ids can be fed (BERT- or RoBERTa-style graphs)"
                     ))
                 })?;
             if outlet.dtype().tensor_type() != Some(TensorElementType::Int64) {
                 return Err(fail(format!(
-                    "graph input `{name}` has type {:?}; bert_sentiment feeds int64 tensors",
+                    "graph input `{name}` has type {:?}; only int64 tensors can be fed",
                     outlet.dtype()
                 )));
             }
@@ -116,11 +120,10 @@ impl Graph {
         }
         Ok(Self {
             path: path.to_path_buf(),
-            threads,
             env,
             inputs,
             output,
-            pool: Mutex::new(vec![session]),
+            pool: Mutex::new(vec![(first_threads, session)]),
         })
     }
 
@@ -128,13 +131,11 @@ impl Graph {
         self.inputs.iter().map(|i| i.name()).collect()
     }
 
-    /// Logits `[rows][classes]` for one padded batch.
-    pub fn run(&self, batch: &Padded) -> Result<Vec<Vec<f32>>> {
-        let fail = |problem: String| Error::Model {
-            path: self.path.display().to_string(),
-            problem,
-        };
-        let mut session = self.checkout()?;
+    /// Logits `[rows][classes]` for one padded batch, run on a session of
+    /// `threads` intra-op threads.
+    pub fn run(&self, batch: &Padded, threads: usize) -> Result<Vec<Vec<f32>>> {
+        let fail = |problem: String| SentimentError::model(self.path.display(), problem);
+        let mut session = self.checkout(threads)?;
         let shape = [batch.rows, batch.cols];
         let mut feeds: Vec<(&str, SessionInputValue<'_>)> = Vec::with_capacity(3);
         for input in &self.inputs {
@@ -168,23 +169,29 @@ impl Graph {
             }
             Ok(data.chunks(classes).map(|c| c.to_vec()).collect())
         })();
-        self.checkin(session);
+        self.checkin(threads, session);
         result
     }
 
-    fn checkout(&self) -> Result<Session> {
-        let free = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        match free {
-            Some(s) => Ok(s),
-            None => new_session(&self.path, self.threads, &self.env),
+    /// An idle session of `threads` intra-op threads, else a new one (made
+    /// outside the lock: other runs go on meanwhile).
+    fn checkout(&self, threads: usize) -> Result<Session> {
+        let idle = {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            let at = pool.iter().rposition(|(n, _)| *n == threads);
+            at.map(|i| pool.swap_remove(i).1)
+        };
+        match idle {
+            Some(session) => Ok(session),
+            None => new_session(&self.path, threads, &self.env),
         }
     }
 
-    fn checkin(&self, session: Session) {
+    fn checkin(&self, threads: usize, session: Session) {
         self.pool
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(session);
+            .push((threads, session));
     }
 }
 
@@ -193,10 +200,7 @@ fn new_session(
     threads: usize,
     env: &ort::environment::Environment,
 ) -> Result<Session> {
-    let fail = |problem: String| Error::Model {
-        path: path.display().to_string(),
-        problem,
-    };
+    let fail = |problem: String| SentimentError::model(path.display(), problem);
     let opts = |e: ort::Error<_>| fail(format!("cannot configure an ONNX Runtime session: {e}"));
     Session::builder(env)
         .map_err(|e| fail(format!("cannot configure an ONNX Runtime session: {e}")))?

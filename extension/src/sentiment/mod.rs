@@ -1,19 +1,27 @@
 //! BERT-style sentiment scoring inside SQL: `bert_sentiment(text [, model])`.
 //!
-//! `bert_sentiment.rs` is the SQL binding (chunk in, STRUCT out); `model.rs`
-//! turns a model directory into a cached [`model::Model`]; `graph.rs` holds
-//! its ONNX Runtime sessions; `batch.rs` sorts, pads and restores order;
-//! `runtime.rs` finds and loads libonnxruntime once per process.
+//! The library is plain Rust that knows nothing of DuckDB, so it can be
+//! tested and reused on its own: [`model`] turns a model directory into a
+//! cached [`model::Model`] and classifies texts; [`graph`] holds its ONNX
+//! Runtime sessions, pooled per intra-op thread count; [`threads`] decides
+//! how many threads each run gets; [`batch`] sorts, pads and restores order;
+//! [`runtime`] finds and loads libonnxruntime once per process; [`error`] is
+//! its error type. The SQL binding, [`sql`], reads arguments and settings,
+//! checks external access, and writes the STRUCT results.
+//!
+//! This file declares the capability to `register.rs`: its settings and its
+//! SQL functions, as plain data.
 
 pub mod batch;
-pub mod bert_sentiment;
+pub mod error;
 pub mod graph;
 pub mod model;
 pub mod runtime;
+pub mod sql;
+pub mod threads;
 
-use crate::error::Result;
-use crate::register::Registrar;
-use crate::settings::Setting;
+use crate::duck::settings::extension_dir;
+use crate::duck::{Function, Setting};
 
 /// Where `make build` puts the shipped model, relative to the extension file.
 pub const DEFAULT_MODEL_DIR: &str = "models/default";
@@ -26,8 +34,8 @@ pub const MODEL_SETTING: Setting = Setting {
 
 pub const THREADS_SETTING: Setting = Setting {
     name: "bert_sentiment_threads",
-    description: "bert_sentiment: ONNX Runtime intra-op threads per session (0 = ONNX Runtime's default, all cores); default 1, since DuckDB already scores one chunk per thread",
-    builtin_default: || Some("1".to_string()),
+    description: "bert_sentiment: ONNX Runtime intra-op threads per run; 0 (default) = automatic: DuckDB's `threads` shared by the DuckDB threads scoring at that moment (all of them for a table DuckDB scans with one thread, about one each when every DuckDB thread scores); a positive value is used as is",
+    builtin_default: || Some("0".to_string()),
 };
 
 pub const BATCH_SIZE_SETTING: Setting = Setting {
@@ -39,17 +47,32 @@ pub const BATCH_SIZE_SETTING: Setting = Setting {
 pub const LIBRARY_SETTING: Setting = Setting {
     name: "onnxruntime_library",
     description: "bert_sentiment: path of the ONNX Runtime shared library, loaded once per process at first use; default: libonnxruntime.so next to the extension",
-    builtin_default: runtime::default_library,
+    builtin_default: default_library,
 };
+
+/// This capability's settings (registered before any function binds).
+pub const SETTINGS: &[Setting] = &[
+    MODEL_SETTING,
+    THREADS_SETTING,
+    BATCH_SIZE_SETTING,
+    LIBRARY_SETTING,
+];
+
+/// This capability's SQL functions.
+pub fn functions() -> Vec<Function> {
+    vec![Function::scalar::<sql::bert_sentiment::BertSentiment>()]
+}
 
 /// The built-in default of `bert_sentiment_model`: `models/default` next to
 /// the extension file.
 pub fn default_model() -> Option<String> {
-    let dir = crate::settings::extension_dir()?;
+    let dir = extension_dir()?;
     Some(dir.join(DEFAULT_MODEL_DIR).to_string_lossy().into_owned())
 }
 
-/// Registers this module's SQL functions.
-pub fn register(r: &Registrar) -> Result<()> {
-    r.bound_scalar::<bert_sentiment::BertSentiment>()
+/// The built-in default of `onnxruntime_library`: the ONNX Runtime library
+/// next to the extension file.
+pub fn default_library() -> Option<String> {
+    let dir = extension_dir()?;
+    Some(runtime::library_in(&dir).to_string_lossy().into_owned())
 }

@@ -1,8 +1,9 @@
 //! A sentiment model directory as HuggingFace exports it — `model.onnx`,
 //! `tokenizer.json`, `config.json` (with `id2label`) — loaded once per
-//! process and shared: [`load`] caches by canonical path, file times and
-//! thread count, so every query (and every DuckDB thread) of a process uses
-//! the same [`Model`].
+//! process and shared: [`load`] caches by canonical path and file times, so
+//! every query (and every DuckDB thread) of a process uses the same
+//! [`Model`], whatever thread count each asks for (the graph pools sessions
+//! per count).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,9 @@ use serde_json::Value as Json;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use super::batch::{self, Tokens};
+use super::error::{Result, SentimentError};
 use super::graph::Graph;
-use crate::error::{Error, Result};
+use super::threads::{Threads, SCORING};
 
 /// The three files of a model directory.
 pub const FILES: [&str; 3] = ["model.onnx", "tokenizer.json", "config.json"];
@@ -30,56 +32,43 @@ pub struct Model {
     graph: Graph,
 }
 
-/// The model directory a `bert_sentiment` model argument or setting names:
-/// a directory, or a `models:/<name>@<alias>` / `models:/<name>/<version>`
-/// URI that MLflow's registry (at `tracking_uri`, the `mlflow_tracking_uri`
-/// setting) resolves to a local copy of that version (downloaded once).
-pub fn resolve_model_uri(uri: &str, tracking_uri: Option<&str>) -> Result<PathBuf> {
-    let err = |problem: &str| Error::Model {
-        path: uri.to_string(),
-        problem: problem.to_string(),
-    };
-    if uri.starts_with("models:/") {
-        // The one call from sentiment into the MLflow capability.
-        let dir = crate::mlflow::resolve_model_uri(uri, tracking_uri)
-            .map_err(|e| err(&format!("cannot resolve in the MLflow registry: {e}")))?;
-        return resolve_model_uri(&dir.to_string_lossy(), None);
-    }
-    if uri.trim().is_empty() {
+/// The canonical path of the model directory `path` names, or why it is not
+/// one. (A `models:/` URI is resolved to a directory before it gets here.)
+pub fn resolve_dir(path: &str) -> Result<PathBuf> {
+    let err = |problem: &str| SentimentError::model(path, problem);
+    if path.trim().is_empty() {
         return Err(err("empty model path"));
     }
-    let path = Path::new(uri);
-    match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(err("no such directory"))
-        }
+    let dir = Path::new(path);
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(err("no such directory")),
         Err(e) => Err(err(&format!("cannot read: {e}"))),
         Ok(m) if !m.is_dir() => Err(err(
             "not a directory (a model is a directory holding model.onnx, tokenizer.json and config.json)",
         )),
-        Ok(_) => std::fs::canonicalize(path).map_err(|e| err(&format!("cannot resolve: {e}"))),
+        Ok(_) => std::fs::canonicalize(dir).map_err(|e| err(&format!("cannot resolve: {e}"))),
     }
 }
 
-type Key = (PathBuf, usize);
 type Stamp = Vec<(u64, Option<SystemTime>)>;
-static CACHE: Mutex<Vec<(Key, Stamp, Arc<Model>)>> = Mutex::new(Vec::new());
+static CACHE: Mutex<Vec<(PathBuf, Stamp, Arc<Model>)>> = Mutex::new(Vec::new());
 
-/// The model in `dir` (canonical), with sessions of `threads` intra-op
-/// threads; loaded on first use, then shared until one of its files changes.
-pub fn load(dir: &Path, threads: usize, library: Option<&str>) -> Result<Arc<Model>> {
+/// The model in `dir` (canonical), loaded on first use (ONNX Runtime from
+/// `library` if it is not loaded yet), then shared until one of its files
+/// changes. `first_threads` sizes the session opened to check the graph:
+/// the intra-op thread count its first run will most likely use.
+pub fn load(dir: &Path, library: Option<&str>, first_threads: usize) -> Result<Arc<Model>> {
     let stamp = stamp(dir)?;
-    let key = (dir.to_path_buf(), threads);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, s, m)) = cache.iter().find(|(k, _, _)| *k == key) {
+    if let Some((_, s, m)) = cache.iter().find(|(d, _, _)| d == dir) {
         if *s == stamp {
             return Ok(Arc::clone(m));
         }
     }
     let env = super::runtime::environment(library)?;
-    let model = Arc::new(Model::open(dir, threads, env)?);
-    cache.retain(|(k, _, _)| *k != key);
-    cache.push((key, stamp, Arc::clone(&model)));
+    let model = Arc::new(Model::open(dir, first_threads, env)?);
+    cache.retain(|(d, _, _)| d != dir);
+    cache.push((dir.to_path_buf(), stamp, Arc::clone(&model)));
     Ok(model)
 }
 
@@ -89,13 +78,15 @@ fn stamp(dir: &Path) -> Result<Stamp> {
         .iter()
         .map(|f| {
             let path = dir.join(f);
-            let meta = std::fs::metadata(&path).map_err(|e| Error::Model {
-                path: path.display().to_string(),
-                problem: if e.kind() == std::io::ErrorKind::NotFound {
-                    format!("missing {f} (a model directory needs model.onnx, tokenizer.json and config.json)")
-                } else {
-                    format!("cannot read: {e}")
-                },
+            let meta = std::fs::metadata(&path).map_err(|e| {
+                SentimentError::model(
+                    path.display(),
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        format!("missing {f} (a model directory needs model.onnx, tokenizer.json and config.json)")
+                    } else {
+                        format!("cannot read: {e}")
+                    },
+                )
             })?;
             Ok((meta.len(), meta.modified().ok()))
         })
@@ -103,11 +94,9 @@ fn stamp(dir: &Path) -> Result<Stamp> {
 }
 
 impl Model {
-    fn open(dir: &Path, threads: usize, env: ort::environment::Environment) -> Result<Self> {
-        let fail = |file: &str, problem: String| Error::Model {
-            path: dir.join(file).display().to_string(),
-            problem,
-        };
+    fn open(dir: &Path, first_threads: usize, env: ort::environment::Environment) -> Result<Self> {
+        let fail =
+            |file: &str, problem: String| SentimentError::model(dir.join(file).display(), problem);
         let text = std::fs::read_to_string(dir.join("config.json"))
             .map_err(|e| fail("config.json", format!("cannot read: {e}")))?;
         let config: Json = serde_json::from_str(&text)
@@ -141,7 +130,7 @@ impl Model {
                 ));
             }
         }
-        let graph = Graph::open(&dir.join("model.onnx"), labels.len(), threads, env)?;
+        let graph = Graph::open(&dir.join("model.onnx"), labels.len(), first_threads, env)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             labels,
@@ -154,13 +143,12 @@ impl Model {
 
     /// The tokens of `text`, truncated to [`Self::max_length`].
     pub fn tokenize(&self, text: &str) -> Result<Tokens> {
-        let enc = self
-            .tokenizer
-            .encode_fast(text, true)
-            .map_err(|e| Error::Model {
-                path: self.dir.join("tokenizer.json").display().to_string(),
-                problem: format!("cannot tokenize a text: {e}"),
-            })?;
+        let enc = self.tokenizer.encode_fast(text, true).map_err(|e| {
+            SentimentError::model(
+                self.dir.join("tokenizer.json").display(),
+                format!("cannot tokenize a text: {e}"),
+            )
+        })?;
         Ok(Tokens {
             ids: enc.get_ids().iter().map(|&i| i as i64).collect(),
             type_ids: enc.get_type_ids().iter().map(|&i| i as i64).collect(),
@@ -169,12 +157,24 @@ impl Model {
 
     /// Probabilities per label for each text, in the order given: tokenized,
     /// sorted by length, run in padded batches of `batch_size`, restored.
-    pub fn classify(&self, texts: &[&str], batch_size: usize) -> Result<Vec<Vec<f32>>> {
+    ///
+    /// The caller counts as scoring for the whole call, and each batch runs
+    /// with the intra-op threads `threads` gives for the callers scoring at
+    /// that moment (see [`super::threads`]).
+    pub fn classify(
+        &self,
+        texts: &[&str],
+        batch_size: usize,
+        threads: Threads,
+    ) -> Result<Vec<Vec<f32>>> {
+        let _scoring = SCORING.enter();
         let tokens = texts
             .iter()
             .map(|t| self.tokenize(t))
             .collect::<Result<Vec<_>>>()?;
-        let logits = batch::run_batched(&tokens, batch_size, self.pad_id, |b| self.graph.run(b))?;
+        let logits = batch::run_batched(&tokens, batch_size, self.pad_id, |b| {
+            self.graph.run(b, threads.per_run(SCORING.now()))
+        })?;
         Ok(logits.iter().map(|l| batch::softmax(l)).collect())
     }
 
@@ -249,22 +249,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_unknown_models_uri_names_the_uri_and_the_registry() {
-        let store =
-            std::env::temp_dir().join(format!("medallion-empty-store-{}", std::process::id()));
-        let e = resolve_model_uri("models:/sentiment@champion", Some(&store.to_string_lossy()))
-            .unwrap_err();
-        assert!(e.to_string().contains("MLflow registry"), "{e}");
-        assert!(e.to_string().contains("models:/sentiment@champion"), "{e}");
+    fn missing_and_non_directories_are_named() {
+        let e = resolve_dir("/nonexistent/model/dir").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "model `/nonexistent/model/dir`: no such directory"
+        );
+        let e = resolve_dir("/etc/hostname").unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
+        let e = resolve_dir("  ").unwrap_err();
+        assert!(e.to_string().contains("empty model path"), "{e}");
     }
 
     #[test]
-    fn missing_and_non_directories_are_named() {
-        let e = resolve_model_uri("/nonexistent/model/dir", None).unwrap_err();
-        assert!(e.to_string().contains("/nonexistent/model/dir"), "{e}");
-        assert!(e.to_string().contains("no such directory"), "{e}");
-        let e = resolve_model_uri("/etc/hostname", None).unwrap_err();
-        assert!(e.to_string().contains("not a directory"), "{e}");
+    fn a_directory_resolves_to_its_canonical_path() {
+        let dir = std::env::temp_dir();
+        let dotted = format!("{}/.", dir.display());
+        assert_eq!(
+            resolve_dir(&dotted).unwrap(),
+            std::fs::canonicalize(&dir).unwrap()
+        );
     }
 
     #[test]

@@ -1,35 +1,33 @@
 //! Finding and loading ONNX Runtime, once per process.
 //!
 //! `ort` is built with `load-dynamic`: nothing of ONNX Runtime is linked, and
-//! the shared library is opened at the first use of `bert_sentiment`, from the
-//! `onnxruntime_library` setting (default: `libonnxruntime.so` next to the
-//! extension file, where `make build` puts it). ONNX Runtime allows one
-//! environment per process, so the environment lives in a process-wide static
-//! and every session is built on it. A failed load is not remembered: after
-//! fixing the setting, the next query tries again. Once loaded, the library
-//! stays loaded; a different `onnxruntime_library` later has no effect.
+//! the shared library is opened when the first model is loaded, from the path
+//! the caller gives (the binding's `onnxruntime_library` setting; by default
+//! [`library_in`] the extension's directory, where `make build` puts it).
+//! ONNX Runtime allows one environment per process, so the environment lives
+//! in a process-wide static and every session is built on it. A failed load
+//! is not remembered: after fixing the path, the next call tries again. Once
+//! loaded, the library stays loaded; a different path later has no effect.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ort::environment::Environment;
 
-use crate::error::{guard, Error, Result};
+use super::error::{Result, SentimentError};
 
-/// The file name `make build` gives ONNX Runtime next to the extension.
+/// The file names `make build` gives ONNX Runtime next to the extension.
 pub const LIBRARY_NAMES: &[&str] = &["libonnxruntime.so", "libonnxruntime.so.1.32.0"];
 
-/// The built-in default of `onnxruntime_library`: the first of
-/// [`LIBRARY_NAMES`] that exists next to the extension (else the first name
-/// there, so that the error names where it was looked for).
-pub fn default_library() -> Option<String> {
-    let dir = crate::settings::extension_dir()?;
-    let found = LIBRARY_NAMES
+/// The ONNX Runtime library in `dir`: the first of [`LIBRARY_NAMES`] that
+/// exists there (else the first name, so that an error names where it was
+/// looked for).
+pub fn library_in(dir: &Path) -> PathBuf {
+    LIBRARY_NAMES
         .iter()
         .map(|n| dir.join(n))
         .find(|p| p.exists())
-        .unwrap_or_else(|| dir.join(LIBRARY_NAMES[0]));
-    Some(found.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.join(LIBRARY_NAMES[0]))
 }
 
 struct Loaded {
@@ -46,7 +44,7 @@ pub fn environment(library: Option<&str>) -> Result<Environment> {
     if let Some(loaded) = slot.as_ref() {
         return Ok(loaded.env.clone());
     }
-    let library = library.ok_or_else(|| Error::OnnxRuntime {
+    let library = library.ok_or_else(|| SentimentError::OnnxRuntime {
         path: "(not set)".into(),
         problem: "no library path: the extension's own directory is unknown".into(),
     })?;
@@ -67,7 +65,7 @@ pub fn loaded_library() -> Option<PathBuf> {
 
 fn load(path: &Path) -> Result<Environment> {
     let shown = path.display().to_string();
-    let err = |problem: String| Error::OnnxRuntime {
+    let err = |problem: String| SentimentError::OnnxRuntime {
         path: shown.clone(),
         problem,
     };
@@ -75,19 +73,26 @@ fn load(path: &Path) -> Result<Environment> {
         return Err(err("no such file".into()));
     }
     // `ort` panics on some load failures (and dlopen of a foreign file can
-    // fail in odd ways): keep it all behind the guard.
-    let env = guard("bert_sentiment", || {
-        let builder = ort::init_from(path).map_err(|e| err(format!("cannot load: {e}")))?;
-        builder
-            .with_name("medallion")
-            .with_telemetry(false)
-            .build()
-            .map_err(|e| err(format!("cannot create an ONNX Runtime environment: {e}")))
+    // fail in odd ways): keep it all behind the crate's panic guard.
+    let loaded = crate::error::guard("ONNX Runtime", || {
+        let env = ort::init_from(path)
+            .map_err(|e| err(format!("cannot load: {e}")))
+            .and_then(|builder| {
+                builder
+                    .with_name("medallion")
+                    .with_telemetry(false)
+                    .build()
+                    .map_err(|e| err(format!("cannot create an ONNX Runtime environment: {e}")))
+            });
+        Ok(env)
     });
-    env.map_err(|e| match e {
-        Error::Panic { message, .. } => err(format!("loading panicked: {message}")),
-        other => other,
-    })
+    match loaded {
+        Ok(env) => env,
+        Err(crate::error::Error::Panic { message, .. }) => {
+            Err(err(format!("loading panicked: {message}")))
+        }
+        Err(other) => Err(err(other.to_string())),
+    }
 }
 
 /// `path` made absolute against the current directory (a relative path would

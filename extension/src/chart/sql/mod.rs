@@ -1,0 +1,3 @@
+//! SQL bindings, one file per function.
+
+pub mod medallion_chart;
