@@ -12,7 +12,10 @@
 //! No DataFusion: the rows of a partition are read with the Parquet reader,
 //! sorted by a rank-based Z-order key (`zorder.rs`), cut into files by a row
 //! count derived from the input's bytes per row, and committed through the
-//! transaction API. A partition's rows are held in memory while it is sorted.
+//! transaction API. The rows of one sort are held in memory, so the input is
+//! sorted in runs of at most [`MAX_SORT_BYTES`] of Parquet (each a sorted
+//! range of the cube): memory stays bounded whatever the table's size, at
+//! the price of one file per run more for a filter to open.
 
 use std::collections::{HashMap, HashSet};
 use std::future::IntoFuture;
@@ -35,7 +38,11 @@ mod select;
 mod tests;
 
 pub use select::{cube_of, is_clustered, Input, CLUSTERED_DIR, CUBE_PREFIX};
-use select::{select, Live, PartitionKey};
+use select::{select, sort_runs, Live, PartitionKey};
+
+/// The most Parquet bytes sorted at once (decoded, a few times more rows in
+/// memory, twice while sorted).
+pub const MAX_SORT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How often a run re-reads and tries again when other commits keep
 /// taking its version (each time only if its input is still live).
@@ -128,52 +135,24 @@ pub fn optimize_zorder(
     .into();
     let mut report = report;
     let mut actions = Vec::new();
-    let parts = (!plan.partition_columns.is_empty()).then(|| plan.partition_columns.clone());
-    for idxs in &groups {
-        let sub = Arc::new(ScanPlan {
-            files: idxs.iter().map(|&i| plan.files[i].clone()).collect(),
-            ..(*plan).clone()
-        });
-        let all: Vec<usize> = (0..plan.schema.fields().len()).collect();
-        let mut scanner = Scanner::new(sub.clone(), all, 64 * 1024);
-        let mut batches = Vec::new();
-        while let Some(cols) = scanner.next_batch()? {
-            batches
-                .push(RecordBatch::try_new(plan.schema.clone(), cols).map_err(|e| err(path, e))?);
+    let sizes: Vec<u64> = live.iter().map(|l| l.size).collect();
+    for group in &groups {
+        for idxs in &sort_runs(group, &sizes, MAX_SORT_BYTES) {
+            rewrite_run(
+                path,
+                &plan,
+                idxs,
+                columns,
+                target,
+                &clustered_url,
+                &tags,
+                &mut report,
+                &mut actions,
+            )?;
+            for &i in idxs.iter() {
+                actions.push(Action::Remove(all_views[i].remove_action(false)));
+            }
         }
-        let batch = concat_batches(&plan.schema, &batches).map_err(|e| err(path, e))?;
-        let (sorted, keys) = zorder_sort(&batch, columns).map_err(|e| err(path, e))?;
-        let bytes_in: i64 = sub.files.iter().map(|f| f.size).sum();
-        let rows = sorted.num_rows().max(1) as u64;
-        let per_file = ((target as u128 * rows as u128) / bytes_in.max(1) as u128)
-            .clamp(1024, u32::MAX as u128) as usize;
-        let mut w = RecordBatchWriter::try_new(
-            clustered_url.as_str(),
-            plan.schema.clone(),
-            parts.clone(),
-            None,
-        )
-        .map_err(|e| err(path, describe(&e)))?;
-        let mut adds = Vec::new();
-        for r in aligned_ranges(&keys, per_file) {
-            block_on(w.write(sorted.slice(r.start, r.len())))
-                .map_err(|e| err(path, describe(&e)))?;
-            adds.extend(block_on(w.flush()).map_err(|e| err(path, describe(&e)))?);
-        }
-        for mut a in adds {
-            a.data_change = false;
-            a.path = format!("{CLUSTERED_DIR}/{cube}/{}", a.path);
-            a.tags = Some(tags.clone());
-            report.bytes_added += a.size as u64;
-            report.files_added += 1;
-            actions.push(Action::Add(a));
-        }
-        for &i in idxs.iter() {
-            report.bytes_removed += plan.files[i].size as u64;
-            report.files_removed += 1;
-            actions.push(Action::Remove(all_views[i].remove_action(false)));
-        }
-        report.rows += sorted.num_rows() as u64;
         report.partitions += 1;
     }
     if actions.is_empty() {
@@ -197,6 +176,64 @@ pub fn optimize_zorder(
         target_size: target as i64,
     };
     commit_unless_taken(path, table, actions, props, op, report)
+}
+
+/// Sorts the rows of the files `idxs` in Z-order and writes them into the
+/// cube as files of about `target` bytes: their add actions and the counts.
+#[allow(clippy::too_many_arguments)]
+fn rewrite_run(
+    path: &str,
+    plan: &Arc<ScanPlan>,
+    idxs: &[usize],
+    columns: &[String],
+    target: u64,
+    clustered_url: &url::Url,
+    tags: &HashMap<String, Option<String>>,
+    report: &mut OptimizeReport,
+    actions: &mut Vec<Action>,
+) -> Result<()> {
+    let sub = Arc::new(ScanPlan {
+        files: idxs.iter().map(|&i| plan.files[i].clone()).collect(),
+        ..(**plan).clone()
+    });
+    let all: Vec<usize> = (0..plan.schema.fields().len()).collect();
+    let mut scanner = Scanner::new(sub.clone(), all, 64 * 1024);
+    let mut batches = Vec::new();
+    while let Some(cols) = scanner.next_batch()? {
+        batches.push(RecordBatch::try_new(plan.schema.clone(), cols).map_err(|e| err(path, e))?);
+    }
+    let batch = concat_batches(&plan.schema, &batches).map_err(|e| err(path, e))?;
+    drop(batches);
+    let (sorted, keys) = zorder_sort(&batch, columns).map_err(|e| err(path, e))?;
+    drop(batch);
+    let bytes_in: i64 = sub.files.iter().map(|f| f.size).sum();
+    let rows = sorted.num_rows().max(1) as u64;
+    let per_file = ((target as u128 * rows as u128) / bytes_in.max(1) as u128)
+        .clamp(1024, u32::MAX as u128) as usize;
+    let parts = (!plan.partition_columns.is_empty()).then(|| plan.partition_columns.clone());
+    let mut w =
+        RecordBatchWriter::try_new(clustered_url.as_str(), plan.schema.clone(), parts, None)
+            .map_err(|e| err(path, describe(&e)))?;
+    let mut adds = Vec::new();
+    for r in aligned_ranges(&keys, per_file) {
+        block_on(w.write(sorted.slice(r.start, r.len()))).map_err(|e| err(path, describe(&e)))?;
+        adds.extend(block_on(w.flush()).map_err(|e| err(path, describe(&e)))?);
+    }
+    let cube = tags.get("ZCUBE_ID").cloned().flatten().unwrap_or_default();
+    for mut a in adds {
+        a.data_change = false;
+        a.path = format!("{CLUSTERED_DIR}/{cube}/{}", a.path);
+        a.tags = Some(tags.clone());
+        report.bytes_added += a.size as u64;
+        report.files_added += 1;
+        actions.push(Action::Add(a));
+    }
+    for &i in idxs {
+        report.bytes_removed += plan.files[i].size as u64;
+        report.files_removed += 1;
+    }
+    report.rows += sorted.num_rows() as u64;
+    Ok(())
 }
 
 /// Commits an OPTIMIZE as a compare-and-set on its input: only while every

@@ -131,6 +131,26 @@ pub fn select(files: &[Live], input: &Input) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// The files a run sorts together, at most `max_bytes` of them at a time
+/// (at least one file each): the rows of one sort are held in memory, so a
+/// large input (a backlog, or a full OPTIMIZE) is sorted in runs of bounded
+/// size, each its own sorted range of the run's cube, instead of all at once.
+pub fn sort_runs(files: &[usize], sizes: &[u64], max_bytes: u64) -> Vec<Vec<usize>> {
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    let mut bytes = 0u64;
+    for &i in files {
+        match runs.last_mut() {
+            Some(run) if bytes + sizes[i] <= max_bytes => run.push(i),
+            _ => {
+                runs.push(vec![i]);
+                bytes = 0;
+            }
+        }
+        bytes += sizes[i];
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +227,14 @@ mod tests {
             ..input
         };
         assert_eq!(select(&files, &input), vec![vec![0, 1]]);
+    }
+
+    #[test]
+    fn sort_runs_hold_at_most_max_bytes_and_every_file_once() {
+        let sizes = [10, 30, 25, 100, 5, 5];
+        let runs = sort_runs(&[0, 1, 2, 3, 4, 5], &sizes, 40);
+        assert_eq!(runs, vec![vec![0, 1], vec![2], vec![3], vec![4, 5]]);
+        assert_eq!(sort_runs(&[2, 0], &sizes, 1000), vec![vec![2, 0]]);
+        assert!(sort_runs(&[], &sizes, 40).is_empty());
     }
 }
