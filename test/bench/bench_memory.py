@@ -27,6 +27,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from doc_section import write_section  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PY = sys.executable
 TINY = os.path.join(REPO, "test", "fixtures", "models", "tiny-bert")
@@ -102,7 +105,7 @@ def main():
         section = report(rows)
         print(section)
         if not a.no_doc:
-            write_doc(section)
+            write_section("bench_memory", section)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -124,16 +127,6 @@ def report(rows) -> str:
                    + " | ".join(f"{r['layers'].get(k, 0):.1f}" for k in LAYERS)
                    + f" | {r['rss_mb']:,} | {r['spilled_mb']:,.0f} |")
     return "\n".join(out) + "\n"
-
-
-def write_doc(section: str):
-    path = os.path.join(REPO, "docs", "benchmarks.md")
-    text = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmarks\n"
-    begin, end = "<!-- bench_memory:start -->", "<!-- bench_memory:end -->"
-    block = f"{begin}\n{section}{end}\n"
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end) + "\n?", lambda _: block, text, flags=re.S) \
-        if begin in text else text.rstrip("\n") + "\n\n" + block
-    open(path, "w", encoding="utf-8").write(text)
 
 
 if __name__ == "__main__":

@@ -18,12 +18,14 @@ import argparse
 import glob
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from doc_section import write_section  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PY = sys.executable
@@ -179,16 +181,6 @@ def report(results, generated) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_doc(section: str):
-    path = os.path.join(REPO, "docs", "benchmarks.md")
-    text = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmarks\n"
-    begin, end = "<!-- bench_pipeline:start -->", "<!-- bench_pipeline:end -->"
-    block = f"{begin}\n{section}{end}\n"
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end) + "\n?", lambda _: block, text, flags=re.S) \
-        if begin in text else text.rstrip("\n") + "\n\n" + block
-    open(path, "w", encoding="utf-8").write(text)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--generated", type=int, default=1_000_000, help="generated tweets (0: skip)")
@@ -215,7 +207,7 @@ def main():
         section = report(results, a.generated)
         print(section)
         if not a.no_doc:
-            write_doc(section)
+            write_section("bench_pipeline", section)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -22,13 +22,15 @@ import argparse
 import glob
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from types import SimpleNamespace
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from doc_section import write_section  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tools"))
@@ -152,7 +154,7 @@ def main():
         section = report(rows, skip, max(sizes))
         print(section)
         if not a.no_doc:
-            write_doc(section)
+            write_section("bench_stream", section)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -191,16 +193,6 @@ def report(rows, skip, biggest) -> str:
                    f"{k['median']} ({100 * k['median'] / max(k['files'], 1):.0f}%) | "
                    f"{100 * (k['median_rows'] or 0):.1f}% |")
     return "\n".join(out) + "\n"
-
-
-def write_doc(section: str):
-    path = os.path.join(REPO, "docs", "benchmarks.md")
-    text = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmarks\n"
-    begin, end = "<!-- bench_stream:start -->", "<!-- bench_stream:end -->"
-    block = f"{begin}\n{section}{end}\n"
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end) + "\n?", lambda _: block, text, flags=re.S) \
-        if begin in text else text.rstrip("\n") + "\n\n" + block
-    open(path, "w", encoding="utf-8").write(text)
 
 
 if __name__ == "__main__":
