@@ -1,6 +1,7 @@
 """Shared helpers for the MLflow tests: a DuckDB connection with medallion
 loaded, a real `mlflow server` started on 127.0.0.1, a scriptable fake
-MLflow server for fault injection, and directory comparison."""
+MLflow server for fault injection, a local MLflow store as a fixture, and
+directory comparison."""
 from __future__ import annotations
 
 import contextlib
@@ -17,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import duckdb
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = Path(os.environ.get("MEDALLION_EXTENSION", REPO / "build/release/medallion.duckdb_extension"))
@@ -32,6 +34,23 @@ def connect(tracking_uri: str | None = None, **settings) -> duckdb.DuckDBPyConne
     for name, value in settings.items():
         con.execute(f"SET {name} = '{value}'")
     return con
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A local MLflow store (file layout) that stock MLflow reads and writes
+    as tracking and registry URI, with its own model cache: (uri, tmp_path).
+    MLflow 3 reads a file store only with MLFLOW_ALLOW_FILE_STORE=true."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    monkeypatch.setenv("MEDALLION_MODEL_CACHE", str(tmp_path / "cache"))
+    uri = f"file://{tmp_path}/mlruns"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    yield uri, tmp_path
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
 
 
 def one(con, sql: str):

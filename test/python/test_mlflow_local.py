@@ -14,18 +14,7 @@ import pytest
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
 
-from mlflow_helpers import connect, make_model_dir, mlflow_server, one, same_model  # noqa: E402
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    monkeypatch.setenv("MEDALLION_MODEL_CACHE", str(tmp_path / "cache"))
-    uri = f"file://{tmp_path}/mlruns"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    yield uri, tmp_path
-    mlflow.set_tracking_uri(None)
+from mlflow_helpers import connect, make_model_dir, mlflow_server, one, same_model, store  # noqa: E402,F401
 
 
 def test_runs_params_metrics_tags_as_mlflow_reads_them(store):

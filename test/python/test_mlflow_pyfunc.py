@@ -19,7 +19,7 @@ pytest.importorskip("tokenizers")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mlflow_helpers import connect, mlflow_server, one  # noqa: E402
+from mlflow_helpers import connect, mlflow_server, one, store  # noqa: E402,F401
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO / "models" / "default"
@@ -64,22 +64,10 @@ def assert_same_scores(got: pd.DataFrame, want: pd.DataFrame):
     assert diff.max() <= TOLERANCE, f"largest difference {diff.max()}"
 
 
-@pytest.fixture
-def local_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    monkeypatch.setenv("MEDALLION_MODEL_CACHE", str(tmp_path / "cache"))
-    uri = f"file://{tmp_path}/mlruns"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    yield uri
-    mlflow.set_tracking_uri(None)
-    mlflow.set_registry_uri(None)
-
-
-def test_pyfunc_from_the_registry_scores_200_tweets_as_bert_sentiment_does(local_store):
+def test_pyfunc_from_the_registry_scores_200_tweets_as_bert_sentiment_does(store):
     if not (DEFAULT_MODEL / "model.onnx").exists():
         pytest.skip("the shipped model is not present")
-    con = connect(local_store)
+    con = connect(store[0])
     register(con, DEFAULT_MODEL)
     texts = tweets(200)
 
@@ -120,13 +108,13 @@ def test_pyfunc_loads_from_an_mlflow_server(tmp_path, monkeypatch):
             mlflow.set_registry_uri(None)
 
 
-def test_a_directory_that_is_already_an_mlflow_model_keeps_its_mlmodel(local_store, tmp_path):
+def test_a_directory_that_is_already_an_mlflow_model_keeps_its_mlmodel(store, tmp_path):
     model = tmp_path / "own"
     model.mkdir()
     for f in ("model.onnx", "tokenizer.json", "config.json"):
         (model / f).write_bytes((TINY_MODEL / f).read_bytes())
     (model / "MLmodel").write_text("flavors: {}\n")
-    con = connect(local_store)
+    con = connect(store[0])
     register(con, model)
     resolved = Path(one(con, "SELECT mlflow_resolve_model('models:/sentiment@champion')"))
     assert (resolved / "MLmodel").read_text() == "flavors: {}\n"

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use arrow59::compute::concat_batches;
 use arrow59::record_batch::RecordBatch;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-use deltalake::kernel::Action;
+use deltalake::kernel::{Action, Add};
 use deltalake::protocol::DeltaOperation;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 
@@ -120,38 +120,39 @@ pub fn optimize_zorder(
     if groups.is_empty() {
         return Ok(report);
     }
-    let cube = format!("{CUBE_PREFIX}{}", uuid::Uuid::new_v4().simple());
-    let clustered_url = table
-        .table_url()
-        .join(&format!("{CLUSTERED_DIR}/{cube}/"))
-        .map_err(|e| err(path, e))?;
-    let tags: HashMap<String, Option<String>> = [
-        ("ZCUBE_ID".to_string(), Some(cube.clone())),
-        (
-            "ZCUBE_ZORDER_BY".to_string(),
-            Some(serde_json::json!(columns).to_string()),
-        ),
-    ]
-    .into();
+    let id = format!("{CUBE_PREFIX}{}", uuid::Uuid::new_v4().simple());
+    let cube = Cube {
+        dir: format!("{CLUSTERED_DIR}/{id}"),
+        url: table
+            .table_url()
+            .join(&format!("{CLUSTERED_DIR}/{id}/"))
+            .map_err(|e| err(path, e))?,
+        tags: [
+            ("ZCUBE_ID".to_string(), Some(id.clone())),
+            (
+                "ZCUBE_ZORDER_BY".to_string(),
+                Some(serde_json::json!(columns).to_string()),
+            ),
+        ]
+        .into(),
+    };
     let mut report = report;
     let mut actions = Vec::new();
     let sizes: Vec<u64> = live.iter().map(|l| l.size).collect();
     for group in &groups {
         for idxs in &sort_runs(group, &sizes, MAX_SORT_BYTES) {
-            rewrite_run(
-                path,
-                &plan,
-                idxs,
-                columns,
-                target,
-                &clustered_url,
-                &tags,
-                &mut report,
-                &mut actions,
-            )?;
-            for &i in idxs.iter() {
+            let (adds, rows) = sort_and_write(path, &plan, idxs, columns, target, &cube)?;
+            for a in adds {
+                report.bytes_added += a.size as u64;
+                report.files_added += 1;
+                actions.push(Action::Add(a));
+            }
+            for &i in idxs {
+                report.bytes_removed += plan.files[i].size as u64;
+                report.files_removed += 1;
                 actions.push(Action::Remove(all_views[i].remove_action(false)));
             }
+            report.rows += rows;
         }
         report.partitions += 1;
     }
@@ -178,20 +179,25 @@ pub fn optimize_zorder(
     commit_unless_taken(path, table, actions, props, op, report)
 }
 
+/// Where a run writes: the cube's directory (relative to the table root) and
+/// URL, and the tags each of its files carries.
+struct Cube {
+    dir: String,
+    url: url::Url,
+    tags: HashMap<String, Option<String>>,
+}
+
 /// Sorts the rows of the files `idxs` in Z-order and writes them into the
-/// cube as files of about `target` bytes: their add actions and the counts.
-#[allow(clippy::too_many_arguments)]
-fn rewrite_run(
+/// cube as files of about `target` bytes: their add actions
+/// (`dataChange = false`) and the rows written.
+fn sort_and_write(
     path: &str,
     plan: &Arc<ScanPlan>,
     idxs: &[usize],
     columns: &[String],
     target: u64,
-    clustered_url: &url::Url,
-    tags: &HashMap<String, Option<String>>,
-    report: &mut OptimizeReport,
-    actions: &mut Vec<Action>,
-) -> Result<()> {
+    cube: &Cube,
+) -> Result<(Vec<Add>, u64)> {
     let sub = Arc::new(ScanPlan {
         files: idxs.iter().map(|&i| plan.files[i].clone()).collect(),
         ..(**plan).clone()
@@ -211,29 +217,23 @@ fn rewrite_run(
     let per_file = ((target as u128 * rows as u128) / bytes_in.max(1) as u128)
         .clamp(1024, u32::MAX as u128) as usize;
     let parts = (!plan.partition_columns.is_empty()).then(|| plan.partition_columns.clone());
-    let mut w =
-        RecordBatchWriter::try_new(clustered_url.as_str(), plan.schema.clone(), parts, None)
-            .map_err(|e| err(path, describe(&e)))?;
+    let mut w = RecordBatchWriter::try_new(cube.url.as_str(), plan.schema.clone(), parts, None)
+        .map_err(|e| err(path, describe(&e)))?;
     let mut adds = Vec::new();
     for r in aligned_ranges(&keys, per_file) {
         block_on(w.write(sorted.slice(r.start, r.len()))).map_err(|e| err(path, describe(&e)))?;
         adds.extend(block_on(w.flush()).map_err(|e| err(path, describe(&e)))?);
     }
-    let cube = tags.get("ZCUBE_ID").cloned().flatten().unwrap_or_default();
-    for mut a in adds {
-        a.data_change = false;
-        a.path = format!("{CLUSTERED_DIR}/{cube}/{}", a.path);
-        a.tags = Some(tags.clone());
-        report.bytes_added += a.size as u64;
-        report.files_added += 1;
-        actions.push(Action::Add(a));
-    }
-    for &i in idxs {
-        report.bytes_removed += plan.files[i].size as u64;
-        report.files_removed += 1;
-    }
-    report.rows += sorted.num_rows() as u64;
-    Ok(())
+    let adds = adds
+        .into_iter()
+        .map(|mut a| {
+            a.data_change = false;
+            a.path = format!("{}/{}", cube.dir, a.path);
+            a.tags = Some(cube.tags.clone());
+            a
+        })
+        .collect();
+    Ok((adds, sorted.num_rows() as u64))
 }
 
 /// Commits an OPTIMIZE as a compare-and-set on its input: only while every
