@@ -121,6 +121,8 @@ def describe(layer: str, items: dict) -> str:
             text += f"; model version {int(items['champion'])} is the new champion"
         return text
     if layer == "analyses":
+        if items.get("mentions") is None:
+            return "nothing new"
         return (f"{count(items.get('mentions'))} mentions, {count(items.get('users'))} users, "
                 f"{count(items.get('charts'))} charts redrawn")
     return ""

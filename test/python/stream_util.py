@@ -85,6 +85,47 @@ def landed_records(landing):
     return valid, bad
 
 
+def totals(t, key, columns):
+    """A state table's partial counts summed per key."""
+    out = {}
+    for row in t.select([key, *columns]).to_pylist():
+        acc = out.setdefault(row[key], [0] * len(columns))
+        for i, c in enumerate(columns):
+            acc[i] += row[c]
+    return out
+
+
+def assert_analyses_count_gold_once(tmp):
+    """The analyses' state tables (partials appended pass by pass, compacted
+    now and then) add up to exactly what gold held at the version each one
+    consumed: every gold row counted once."""
+    for name, key in (("mention_stats", "mention"), ("user_stats", "user_name")):
+        path = tmp / "lake" / "analyses" / name
+        if not (path / "_delta_log").is_dir():
+            continue
+        state = DeltaTable(str(path))
+        consumed = state.transaction_version("medallion.analyses")
+        gold = pa.table(DeltaTable(str(tmp / "lake" / "gold"), version=consumed).to_pyarrow_table())
+        want = gold_counts(gold)[name]
+        assert totals(pa.table(state.to_pyarrow_table()), key, ["tweets", "positive"]) == want, \
+            f"{name} does not add up to gold at version {consumed}"
+
+
+def gold_counts(gold):
+    """Per mention (gold rows) and per user (distinct tweets): [tweets, positive]."""
+    want_m, want_u, seen = {}, {}, set()
+    for r in gold.select(["tweet_id", "user_name", "mention", "predicted_sentiment"]).to_pylist():
+        pos = int(r["predicted_sentiment"] == "positive")
+        if r["mention"] is not None:
+            acc = want_m.setdefault(r["mention"], [0, 0])
+            acc[0], acc[1] = acc[0] + 1, acc[1] + pos
+        if r["tweet_id"] not in seen:
+            seen.add(r["tweet_id"])
+            acc = want_u.setdefault(r["user_name"], [0, 0])
+            acc[0], acc[1] = acc[0] + 1, acc[1] + pos
+    return {"mention_stats": want_m, "user_stats": want_u}
+
+
 def assert_each_record_once(tmp):
     """Every layer holds each landed record exactly once."""
     valid, bad = landed_records(tmp / "landing")
@@ -100,4 +141,5 @@ def assert_each_record_once(tmp):
     assert set(silver["tweet_id"].to_pylist()) == ids
     gold_keys = list(zip(gold["tweet_id"].to_pylist(), gold["mention"].to_pylist()))
     assert sorted(gold_keys, key=str) == sorted(silver_keys, key=str), "gold is not silver scored once"
+    assert_analyses_count_gold_once(tmp)
     return {"bronze": bronze.num_rows, "quarantine": quarantine.num_rows, "tweets": len(ids)}

@@ -86,3 +86,22 @@ def test_silver_clustered_in_merging_cubes_keeps_every_record_once(tmp_path):
     cubes = {p.split("/clustered/")[1].split("/")[0] for p in paths if "/clustered/" in p}
     assert len(cubes) == 1, paths
     assert all(c.startswith("zcube-") for c in cubes)
+
+
+def test_analyses_append_this_pass_counts_and_compact_now_and_then(tmp_path):
+    """The analyses' state tables grow by what a pass counted (an append of
+    its partials), not by a rewrite of everything, until 16 files or twice
+    as many rows as keys have gathered; then one commit compacts them to one
+    row per key. Either way they add up to gold."""
+    rows, modes = 0, []
+    for _ in range(18):
+        rows += 40
+        land(tmp_path / "landing", rows, batch=40)
+        pipeline(tmp_path)
+        history = DeltaTable(str(tmp_path / "lake" / "analyses" / "user_stats")).history(1)
+        modes.append(history[0]["operationParameters"]["mode"])
+    # pass 1 creates the table; passes 2-16 append; the 17th compacts 16 files
+    assert modes[1:16] == ["Append"] * 15 and modes[16] == "Overwrite", modes
+    state = DeltaTable(str(tmp_path / "lake" / "analyses" / "user_stats"))
+    assert len(state.file_uris()) < 16
+    assert_each_record_once(tmp_path)
