@@ -48,17 +48,21 @@ $(ORT_LIB):
 	    $$(ls $(CACHE)/wheels/onnxruntime-$(ORT_VERSION)-*.whl | head -n1) $(ORT_VERSION) $@
 	ln -sf libonnxruntime.so.$(ORT_VERSION) $(BUILD)/libonnxruntime.so
 
-# The shipped sentiment model goes next to the extension, where
-# bert_sentiment's built-in default (bert_sentiment_model) looks for it.
-MODEL_SRC := models/default
-MODEL_DST := $(BUILD)/models/default
+# The shipped sentiment models (models/<name>/ with a model.onnx: default,
+# and fast when it is there) go next to the extension, where
+# bert_sentiment's built-in default (bert_sentiment_model) and its
+# by-name choice (SET bert_sentiment_model = 'fast') look for them.
 default-model:
-	@if [ -f $(MODEL_SRC)/model.onnx ]; then \
-	    mkdir -p $(MODEL_DST) && cp -p $(MODEL_SRC)/model.onnx $(MODEL_SRC)/tokenizer.json $(MODEL_SRC)/config.json $(MODEL_DST)/; \
-	    for f in README.md expected.json; do if [ -f $(MODEL_SRC)/$$f ]; then cp -p $(MODEL_SRC)/$$f $(MODEL_DST)/; fi; done; \
-	else \
-	    echo "note: $(MODEL_SRC)/model.onnx is missing; bert_sentiment needs SET bert_sentiment_model or a model argument"; \
+	@if [ ! -f models/default/model.onnx ]; then \
+	    echo "note: models/default/model.onnx is missing; bert_sentiment needs SET bert_sentiment_model or a model argument"; \
 	fi
+	@for src in models/*/; do \
+	    name=$$(basename $$src); dst=$(BUILD)/models/$$name; \
+	    if [ -f $$src/model.onnx ]; then \
+	        mkdir -p $$dst && cp -p $$src/model.onnx $$src/tokenizer.json $$src/config.json $$dst/; \
+	        for f in README.md expected.json; do if [ -f $$src/$$f ]; then cp -p $$src/$$f $$dst/; fi; done; \
+	    fi; \
+	done
 
 ## venv: the pinned DuckDB CLI and Python hosts (and test tools)
 venv: $(VENV)/.installed

@@ -48,15 +48,19 @@ def du(path: str) -> int:
     return total
 
 
-def one_pass(work: str, landing: str, limit: str | None) -> dict:
-    """A fresh lake, one pass over everything in `landing`."""
-    run = os.path.join(work, f"run-{limit or 'none'}")
+def one_pass(work: str, landing: str, limit: str | None, threads: int | None = None) -> dict:
+    """A fresh lake, one pass over everything in `landing` (with a memory
+    limit: and `--threads 2` unless `threads` says otherwise)."""
+    threads = threads or (2 if limit else None)
+    run = os.path.join(work, f"run-{limit or 'none'}-{threads or 'all'}")
     tmp = os.path.join(run, "spill")
     os.makedirs(tmp)
     cmd = [PY, "tools/pipeline.py", "--landing", landing, "--lake", os.path.join(run, "lake"),
            "--reports", os.path.join(run, "reports"), "--temp-directory", tmp]
     if limit:
-        cmd += ["--memory-limit", limit, "--threads", "2"]
+        cmd += ["--memory-limit", limit]
+    if threads:
+        cmd += ["--threads", str(threads)]
     env = dict(os.environ, BERT_SENTIMENT_MODEL=TINY,
                MLFLOW_TRACKING_URI=f"file://{os.path.join(run, 'mlruns')}")
     spilled = [0]

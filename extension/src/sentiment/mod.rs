@@ -20,15 +20,20 @@ pub mod runtime;
 pub mod sql;
 pub mod threads;
 
+use std::path::PathBuf;
+
 use crate::duck::settings::extension_dir;
 use crate::duck::{Function, Setting};
 
-/// Where `make build` puts the shipped model, relative to the extension file.
+/// Where `make build` puts the shipped models (one directory each, named
+/// after the model), relative to the extension file.
+pub const SHIPPED_MODELS_DIR: &str = "models";
+/// The shipped model used when none is chosen.
 pub const DEFAULT_MODEL_DIR: &str = "models/default";
 
 pub const MODEL_SETTING: Setting = Setting {
     name: "bert_sentiment_model",
-    description: "bert_sentiment: the model directory (model.onnx, tokenizer.json, config.json) used when no model argument is given; default: the model shipped next to the extension",
+    description: "bert_sentiment: the model used when no model argument is given: a directory (model.onnx, tokenizer.json, config.json), a models:/ registry URI, or the name of a model shipped next to the extension (default, fast); default: the shipped default model",
     builtin_default: default_model,
 };
 
@@ -68,6 +73,23 @@ pub fn functions() -> Vec<Function> {
 pub fn default_model() -> Option<String> {
     let dir = extension_dir()?;
     Some(dir.join(DEFAULT_MODEL_DIR).to_string_lossy().into_owned())
+}
+
+/// The directory of the shipped model called `name` (`default`, `fast`):
+/// `models/<name>` next to the extension, when `name` is a bare name (ASCII
+/// letters, digits, `-`, `_`) and that directory exists. Lets a user write
+/// `SET bert_sentiment_model = 'fast'` without knowing where the extension
+/// lives; a directory of the same name elsewhere is reached as `./fast`.
+pub fn shipped_model(name: &str) -> Option<PathBuf> {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !bare {
+        return None;
+    }
+    let dir = extension_dir()?.join(SHIPPED_MODELS_DIR).join(name);
+    dir.is_dir().then_some(dir)
 }
 
 /// The built-in default of `onnxruntime_library`: the ONNX Runtime library

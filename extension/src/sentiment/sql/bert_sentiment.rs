@@ -176,8 +176,9 @@ fn duckdb_threads(setting: Option<String>) -> usize {
 
 /// The local directory `uri` names. A `models:/` URI goes to `registry`
 /// (MLflow's resolver, which applies the access policy to its own store and
-/// server calls); any other text is a directory the caller must be allowed
-/// to read, checked before anything touches the file system.
+/// server calls); a bare name of a shipped model (`fast`) is its directory
+/// next to the extension; any other text is a directory the caller must be
+/// allowed to read, checked before anything touches the file system.
 fn model_dir(
     uri: &str,
     access: &Access,
@@ -190,6 +191,11 @@ fn model_dir(
             problem: format!("cannot resolve in the MLflow registry: {message}"),
         })?;
         return model::resolve_dir(&dir.to_string_lossy()).map_err(sql_error);
+    }
+    if let Some(dir) = crate::sentiment::shipped_model(uri) {
+        let dir = dir.to_string_lossy();
+        access.read(&dir).map_err(|r| r.error(NAME))?;
+        return model::resolve_dir(&dir).map_err(sql_error);
     }
     access.read(uri).map_err(|r| r.error(NAME))?;
     model::resolve_dir(uri).map_err(sql_error)
