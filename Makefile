@@ -123,7 +123,9 @@ test-py: build venv
 ## bench: the benchmarks in test/bench/ (not part of make test); results in docs/benchmarks.md
 bench: build venv
 	$(PY) -m pip install --quiet -r test/bench/requirements.txt
-	@for b in test/bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+	$(PY) test/bench/doc_section.py start
+	@for b in test/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) test/bench/doc_section.py end
 
 clean:
 	rm -rf build

@@ -165,8 +165,8 @@ def main() -> None:
     text = f"""{BEGIN}
 ## Delta Lake
 
-Command: `{cmd}` (runs `test/bench/bench_delta.py`; every ratio below comes from
-one run; each write is the best of 3, each after `os.sync()`). Machine: {os.cpu_count()} cores ({cpu}), DuckDB threads = {threads},
+Command: `{cmd}` (runs `test/bench/bench_delta.py`), {time.strftime('%Y-%m-%d')}; every ratio below comes from
+one run; each write is the best of 3, each after `os.sync()`. Machine: {os.cpu_count()} cores ({cpu}), DuckDB threads = {threads},
 Python duckdb {duckdb.__version__}, deltalake {deltalake.__version__}. Shared,
 noisy 2-core build machines: expect ±20 %.
 
