@@ -181,12 +181,20 @@ def measure(a) -> list[dict]:
         if precision != "fast":  # padding to 128 costs the same whatever the model: shown once
             plan.append(("ort-naive", sys.executable, BATCH))
         plan += [(f"ort-sorted/{n}", sys.executable, n) for n in SORTED_BATCHES]
-        for name, python, bs in plan:
-            variant = "duckdb" if name.startswith("duckdb") else name.split("/")[0]
-            print(f"bench: {precision} {name} ...", flush=True)
-            r = run_variant(a, variant, model, python, bs)
-            print(f"bench:   {r['tweets_per_s']:.0f} tweets/s, peak RSS {r['rss_mb']:.0f} MB", flush=True)
-            rows.append({"precision": precision, "variant": name, **r})
+        # Rounds over every variant, each keeping its fastest: a noisy
+        # moment of a shared machine hits one run, not one variant.
+        best: dict[str, dict] = {}
+        for rnd in range(1, a.repeat + 1):
+            for name, python, bs in plan:
+                if name == "ort-naive" and rnd > 1:  # 6x slower than the rest: once is enough
+                    continue
+                variant = "duckdb" if name.startswith("duckdb") else name.split("/")[0]
+                print(f"bench: {precision} {name} (round {rnd}) ...", flush=True)
+                r = run_variant(a, variant, model, python, bs)
+                print(f"bench:   {r['tweets_per_s']:.0f} tweets/s, peak RSS {r['rss_mb']:.0f} MB", flush=True)
+                if name not in best or r["seconds"] < best[name]["seconds"]:
+                    best[name] = r
+        rows += [{"precision": precision, "variant": name, **best[name]} for name, _, _ in plan]
     if have_torch and Path(a.checkpoint, "config.json").exists() and a.int8_model:
         print("bench: fp32 hf-pipeline ...", flush=True)
         r = run_variant(a, "hf-pipeline", a.int8_model, TRAIN_VENV_PY)
@@ -206,7 +214,8 @@ def report(a, rows) -> str:
     lines = [
         f"`make bench` (`test/bench/bench_sentiment.py --rows {a.rows} --threads {a.threads}`), "
         f"{time.strftime('%Y-%m-%d')}, {platform.machine()} with {os.cpu_count()} cores "
-        f"(shared with other builds: expect noise), {a.rows} Sentiment140 tweets, one run each.",
+        f"(shared with other builds: expect noise), {a.rows} Sentiment140 tweets, each variant the fastest of "
+        f"{a.repeat} rounds over all of them (ort-naive: one run).",
         "",
         "| model | variant | tweets/s | seconds | peak RSS MB | labels = duckdb's (same precision) |",
         "|---|---|---:|---:|---:|---:|",
@@ -258,6 +267,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 5000)))
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--repeat", type=int, default=3, help="rounds over the variants; each keeps its fastest")
     p.add_argument("--int8-model", default=str(REPO / "build" / "release" / "models" / "default"))
     p.add_argument("--fp32-model", default=str(CACHE / "build" / "fp32"))
     p.add_argument("--fast-model", default=str(REPO / "build" / "release" / "models" / "fast"))

@@ -143,16 +143,30 @@ impl Model {
 
     /// The tokens of `text`, truncated to [`Self::max_length`].
     pub fn tokenize(&self, text: &str) -> Result<Tokens> {
-        let enc = self.tokenizer.encode_fast(text, true).map_err(|e| {
-            SentimentError::model(
-                self.dir.join("tokenizer.json").display(),
-                format!("cannot tokenize a text: {e}"),
-            )
-        })?;
-        Ok(Tokens {
-            ids: enc.get_ids().iter().map(|&i| i as i64).collect(),
-            type_ids: enc.get_type_ids().iter().map(|&i| i as i64).collect(),
-        })
+        let enc = self
+            .tokenizer
+            .encode_fast(text, true)
+            .map_err(|e| self.tokenize_error(e))?;
+        Ok(tokens(&enc))
+    }
+
+    /// The tokens of every text, as [`Self::tokenize`] gives them, computed
+    /// in parallel (the tokenizer's rayon pool; `TOKENIZERS_PARALLELISM=false`
+    /// turns it off). It runs before this call's ONNX Runtime runs, so the two
+    /// do not compete for the cores; one thread took ~3% of a 5,000-tweet scan.
+    pub fn tokenize_all(&self, texts: &[&str]) -> Result<Vec<Tokens>> {
+        let encs = self
+            .tokenizer
+            .encode_batch_fast(texts.to_vec(), true)
+            .map_err(|e| self.tokenize_error(e))?;
+        Ok(encs.iter().map(tokens).collect())
+    }
+
+    fn tokenize_error(&self, e: impl std::fmt::Display) -> SentimentError {
+        SentimentError::model(
+            self.dir.join("tokenizer.json").display(),
+            format!("cannot tokenize a text: {e}"),
+        )
     }
 
     /// Probabilities per label for each text, in the order given: tokenized,
@@ -168,10 +182,7 @@ impl Model {
         threads: Threads,
     ) -> Result<Vec<Vec<f32>>> {
         let _scoring = SCORING.enter();
-        let tokens = texts
-            .iter()
-            .map(|t| self.tokenize(t))
-            .collect::<Result<Vec<_>>>()?;
+        let tokens = self.tokenize_all(texts)?;
         let logits = batch::run_batched(&tokens, batch_size, self.pad_id, |b| {
             self.graph.run(b, threads.per_run(SCORING.now()))
         })?;
@@ -181,6 +192,14 @@ impl Model {
     /// Names of the graph inputs this model is fed.
     pub fn inputs(&self) -> Vec<&'static str> {
         self.graph.inputs()
+    }
+}
+
+/// An encoding's ids and type ids, as the graph takes them.
+fn tokens(enc: &tokenizers::Encoding) -> Tokens {
+    Tokens {
+        ids: enc.get_ids().iter().map(|&i| i as i64).collect(),
+        type_ids: enc.get_type_ids().iter().map(|&i| i as i64).collect(),
     }
 }
 
