@@ -27,6 +27,9 @@ def odd_lake(tmp_path_factory):
     (landing / "bom.json").write_bytes(b"\xef\xbb\xbf" + record(1).encode() + b"\n")
     (landing / "crlf.json").write_bytes((record(2) + "\r\n" + record(3) + "\r\n").encode())
     (landing / "empty.json").write_bytes(b"")
+    # an empty file has no final newline, so it is taken once settled (5 s):
+    # make it old, so the first pass takes it and later ones find nothing
+    os.utime(landing / "empty.json", (time.time() - 60, time.time() - 60))
     utf8_lines = [record(4).encode(), record(5).encode().replace(b"tweet", b"tw\xffeet"), record(6).encode()]
     (landing / "invalid-utf8.json").write_bytes(b"\n".join(utf8_lines) + b"\n")
     (landing / "types.json").write_text("\n".join([
