@@ -11,7 +11,8 @@ INSERT INTO pass_summary VALUES ('gold', 'started', epoch(get_current_timestamp(
 
 SET VARIABLE gold_from    = consumed(getvariable('gold'), 'gold');
 SET VARIABLE silver_until = delta_version(getvariable('silver'));
-SET VARIABLE model_dir = current_setting('bert_sentiment_model');
+-- the directory bert_sentiment loads (a shipped model's name or a registry URI resolved)
+SET VARIABLE model_dir = bert_sentiment_model_dir();
 CREATE OR REPLACE TEMP TABLE model_info AS
 SELECT coalesce(json_extract_string(json, '$.medallion.name'), parse_filename(getvariable('model_dir'))) AS model_name,
        coalesce(json_extract_string(json, '$.medallion.version'), 'unversioned') AS model_version

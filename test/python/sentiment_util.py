@@ -14,12 +14,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "build" / "release" / "medallion.duckdb_extension"
 FIXTURES = REPO / "test" / "fixtures" / "models"
-MODELS = ["tiny-bert", "tiny-roberta", "default"]
-# where each model lives: the test fixtures, and the shipped default model
+MODELS = ["tiny-bert", "tiny-roberta", "default", "fast"]
+# where each model lives: the test fixtures, and the shipped models
 MODEL_DIRS = {
     "tiny-bert": FIXTURES / "tiny-bert",
     "tiny-roberta": FIXTURES / "tiny-roberta",
     "default": REPO / "models" / "default",
+    "fast": REPO / "models" / "fast",
 }
 TOLERANCE = 1e-5
 

@@ -65,7 +65,10 @@ pub const SETTINGS: &[Setting] = &[
 
 /// This capability's SQL functions.
 pub fn functions() -> Vec<Function> {
-    vec![Function::scalar::<sql::bert_sentiment::BertSentiment>()]
+    vec![
+        Function::scalar::<sql::bert_sentiment::BertSentiment>(),
+        Function::scalar::<sql::bert_sentiment_model_dir::BertSentimentModelDir>(),
+    ]
 }
 
 /// The built-in default of `bert_sentiment_model`: `models/default` next to

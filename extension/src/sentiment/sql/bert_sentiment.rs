@@ -79,16 +79,7 @@ impl BoundScalar for BertSentiment {
     }
 
     fn bind(bind: &Bind) -> Result<Bound> {
-        let from_setting = bind.argument_count() < 2;
-        let uri = if from_setting {
-            bind.setting_or_default(&MODEL_SETTING).ok_or_else(|| Error::Model {
-                function: NAME,
-                path: "(none)".into(),
-                problem: "no model: SET bert_sentiment_model = '<model dir>' or pass the directory as the second argument".into(),
-            })?
-        } else {
-            model_argument(bind)?
-        };
+        let dir = chosen_model(bind, 1)?;
         let threads = Threads::from_setting(
             number(bind, &THREADS_SETTING, 0)?,
             duckdb_threads(bind.setting("threads")),
@@ -96,10 +87,6 @@ impl BoundScalar for BertSentiment {
         let batch_size = number(bind, &BATCH_SIZE_SETTING, 1)?;
         let library = bind.setting_or_default(&LIBRARY_SETTING);
         let access = bind.access();
-        let dir = model_dir(&uri, access, |uri| {
-            crate::mlflow::resolve_model_uri(uri, &|name| bind.setting(name), bind.access())
-        })
-        .map_err(|e| default_hint(e, from_setting))?;
         // Checked even when a library is already loaded (then the setting
         // has no effect): whether a query is refused must not depend on
         // what ran before it in the process.
@@ -134,14 +121,35 @@ impl BoundScalar for BertSentiment {
     }
 }
 
-/// The constant second argument; anything else is a Binder Error.
-fn model_argument(bind: &Bind) -> Result<String> {
+/// The model directory a call chooses, checked for access: the constant
+/// argument at `index` when the call has it, else `bert_sentiment_model`,
+/// else the shipped default. A registry URI is resolved (downloaded once),
+/// a shipped model's name becomes its directory.
+pub fn chosen_model(bind: &Bind, index: usize) -> Result<PathBuf> {
+    let from_setting = bind.argument_count() <= index;
+    let uri = if from_setting {
+        bind.setting_or_default(&MODEL_SETTING).ok_or_else(|| Error::Model {
+            function: NAME,
+            path: "(none)".into(),
+            problem: "no model: SET bert_sentiment_model = '<model dir>' or pass the directory as the second argument".into(),
+        })?
+    } else {
+        model_argument(bind, index)?
+    };
+    model_dir(&uri, bind.access(), |uri| {
+        crate::mlflow::resolve_model_uri(uri, &|name| bind.setting(name), bind.access())
+    })
+    .map_err(|e| default_hint(e, from_setting))
+}
+
+/// The constant model argument; anything else is a Binder Error.
+fn model_argument(bind: &Bind, index: usize) -> Result<String> {
     let invalid = |reason: &str| Error::InvalidArgument {
         function: NAME,
         argument: "model",
         reason: reason.to_string(),
     };
-    match bind.constant_argument(1)? {
+    match bind.constant_argument(index)? {
         None => Err(invalid(
             "must be a constant (one model per query, loaded when the query starts), not a per-row expression",
         )),
