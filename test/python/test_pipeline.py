@@ -190,3 +190,15 @@ def test_an_object_store_lake_is_refused_not_written_to_a_local_s3_directory(tmp
     assert out.returncode == 2
     assert "pipeline: --lake 's3://bucket/lake': s3:// is not supported yet" in out.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_the_fast_model_is_chosen_by_name(tmp_path, monkeypatch):
+    """BERT_SENTIMENT_MODEL=fast (bert_sentiment_model by name): gold is scored
+    by the shipped student and every row names it."""
+    monkeypatch.setenv("BERT_SENTIMENT_MODEL", "fast")
+    stream(tmp_path / "landing", limit=100)
+    out = pipeline(tmp_path)
+    assert "scored with tweet-sentiment-minilm-l3 1.0.0" in out, out
+    gold = table(tmp_path, "gold")
+    assert set(gold["model_name"].to_pylist()) == {"tweet-sentiment-minilm-l3"}
+    assert gold.num_rows >= 90
