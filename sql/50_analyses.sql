@@ -10,7 +10,8 @@
 -- size grows with the number of mentions, users and hours, not tweets (a
 -- tweet reaches gold once, so per-batch distinct counts add up). The
 -- charts are redrawn from them when they changed; the hourly one shows the
--- last 7 days of data. Times are UTC.
+-- latest 168 hours that have tweets (a year of hours, 8,760 points, took
+-- 0.37 s to draw and cannot be read). Times are UTC.
 INSERT INTO pass_summary VALUES ('analyses', 'started', epoch(get_current_timestamp()), NULL);
 SET TimeZone = 'UTC';
 
@@ -187,11 +188,11 @@ FROM (SELECT day, unnest([negative, neutral, positive])::DOUBLE AS y,
 WHERE getvariable('analyses_changed')
 UNION ALL
 SELECT medallion_chart(getvariable('reports') || '/sentiment_by_hour.png',
-           'Tweets per hour (UTC) by predicted sentiment, last 7 days', 'line',
+           'Tweets per hour (UTC) by predicted sentiment, latest 168 hours with tweets', 'line',
            list({'x': strftime(hour, '%m-%d %H:00'), 'y': y, 'series': s} ORDER BY hour, s))
 FROM (SELECT hour, unnest([negative, neutral, positive])::DOUBLE AS y,
-             unnest(['negative', 'neutral', 'positive']) AS s FROM hourly_stats
-      WHERE hour > (SELECT max(hour) FROM hourly_stats) - INTERVAL 7 DAYS)
+             unnest(['negative', 'neutral', 'positive']) AS s
+      FROM (SELECT * FROM hourly_stats ORDER BY hour DESC LIMIT 168))
 WHERE getvariable('analyses_changed');
 
 INSERT INTO pass_summary
