@@ -98,7 +98,7 @@ SELECT 'silver', 'duplicates', (SELECT count(*) FROM bronze_new WHERE id IS NOT 
                                - (SELECT count(DISTINCT tweet_id) FROM silver_new), NULL
 WHERE (SELECT (w).status FROM silver_write) = 'committed'
 UNION ALL
-SELECT 'silver', 'clustered_files', (SELECT files_removed FROM silver_clustering), NULL
+SELECT 'silver', 'clustered_files', (SELECT sum(files_removed) FROM silver_clustering), NULL
 UNION ALL
 SELECT 'silver', 'contended', NULL, (SELECT (w).status FROM silver_write WHERE (w).status LIKE '%moved on%')
 UNION ALL
