@@ -26,7 +26,8 @@ SET VARIABLE evaluations_version = delta_version(getvariable('evaluations'));
 CREATE OR REPLACE TEMP TABLE previous AS
 SELECT * FROM query(CASE WHEN getvariable('evaluations_version') IS NOT NULL
     THEN 'SELECT neg_as_neg, neg_as_pos, pos_as_neg, pos_as_pos, best_macro_f1 FROM delta_changes('
-         || sql_text(getvariable('evaluations')) || ', ' || (getvariable('evaluations_version') - 1) || ')'
+         || sql_text(getvariable('evaluations')) || ', ' || (getvariable('evaluations_version') - 1)
+         || ', until_version := ' || getvariable('evaluations_version') || ')'
     ELSE 'SELECT NULL::BIGINT AS neg_as_neg, NULL::BIGINT AS neg_as_pos, NULL::BIGINT AS pos_as_neg,
                  NULL::BIGINT AS pos_as_pos, NULL::DOUBLE AS best_macro_f1 WHERE false' END);
 
