@@ -10,12 +10,8 @@
 //! count at once and no further. A new session of the shipped model takes
 //! about 50 ms to make (2 cores; the graph is already in the page cache),
 //! less than one batch of 32, so a count first asked for at the tail of a
-//! scan costs little. Intra-op threads spin between the parallel sections
-//! of a run (ONNX Runtime's default, which Python gets too) but stop at the
-//! end of each run (`session.force_spinning_stop`), so between runs they
-//! sleep instead of taking cores from DuckDB and the tokenizer: 5,000 tweets,
-//! 2 cores, ~1,180 tweets/s with spinning off, ~950 with it on, ~1,320 with
-//! it on and stopped after each run.
+//! scan costs little. Intra-op spinning is off, so a session's idle pool
+//! threads sleep instead of taking cores from DuckDB.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -214,9 +210,7 @@ fn new_session(
         .map_err(opts)?
         .with_inter_threads(1)
         .map_err(opts)?
-        .with_intra_op_spinning(true)
-        .map_err(opts)?
-        .with_config_entry("session.force_spinning_stop", "1")
+        .with_intra_op_spinning(false)
         .map_err(opts)?
         .with_inter_op_spinning(false)
         .map_err(opts)?
