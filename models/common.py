@@ -71,6 +71,22 @@ def load_s140() -> tuple[list[str], np.ndarray]:
 
 
 # ---------------------------------------------------------------------- tokenizer
+def length_batches(lengths, batch_size, rng, shuffle=True):
+    """Length-grouped batches: shuffle, sort within pools of 50 batches, shuffle batch order."""
+    idx = np.arange(len(lengths))
+    if not shuffle:
+        idx = idx[np.argsort(lengths, kind="stable")]
+        return [idx[i : i + batch_size] for i in range(0, len(idx), batch_size)]
+    idx = idx[rng.permutation(len(idx))]
+    pool = batch_size * 50
+    out = []
+    for s in range(0, len(idx), pool):
+        chunk = idx[s : s + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        out.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    return [out[i] for i in rng.permutation(len(out))]
+
+
 def load_tokenizer(path, max_length: int | None):
     """tokenizers.Tokenizer with padding off and truncation to max_length (tokens, specials included)."""
     from tokenizers import Tokenizer

@@ -43,6 +43,8 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 import numpy as np
 
 MODELS_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(MODELS_DIR))
+import common  # noqa: E402
 DEFAULT_DIR = MODELS_DIR / "default"
 WORK = Path(os.environ.get("MEDALLION_CACHE", Path.home() / ".cache" / "medallion")) / "build" / "fast"
 
@@ -168,25 +170,11 @@ def load_into(model, sd: dict, allow_missing=()):
 
 # ----------------------------------------------------------------------- data
 def load_data(path, default_dir, max_length):
-    sys.path.insert(0, str(MODELS_DIR))
-    import common
-
     doc = json.loads(Path(path).read_text(encoding="utf-8"))
     tok = common.load_tokenizer(Path(default_dir) / "tokenizer.json", max_length)
     encs = tok.encode_batch(doc["texts"])
     ids = [np.array(e.ids, dtype=np.int64) for e in encs]
     return doc, ids, np.array(doc["labels"], dtype=np.int64), np.array(doc["part"]), np.array(doc["teacher_logits"], dtype=np.float32)
-
-
-def length_batches(lengths, batch_size, rng):
-    idx = rng.permutation(len(lengths))
-    pool = batch_size * 50
-    out = []
-    for s in range(0, len(idx), pool):
-        chunk = idx[s : s + pool]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        out.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    return [out[i] for i in rng.permutation(len(out))]
 
 
 def collate(ids, idx, device):
@@ -278,7 +266,7 @@ def train_variant(name, layers, beta, args, teacher_sd, data, device, log, deadl
     stopped = None
     for epoch in range(1, args.epochs + 1):
         tot = {"kd": 0.0, "ce": 0.0, "hid": 0.0}
-        for step, b in enumerate(length_batches(lengths[tr], args.batch_size, rng)):
+        for step, b in enumerate(common.length_batches(lengths[tr], args.batch_size, rng)):
             b = tr[b]
             x, m, tt = collate(ids, b, device)
             bt = torch.from_numpy(b).to(device)

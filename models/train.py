@@ -42,22 +42,6 @@ def minilm_dir() -> Path:
     return d
 
 
-def batches(lengths, batch_size, rng, shuffle=True):
-    """Length-grouped batches: shuffle, sort within pools of 50 batches, shuffle batch order."""
-    idx = np.arange(len(lengths))
-    if not shuffle:
-        idx = idx[np.argsort(lengths, kind="stable")]
-        return [idx[i : i + batch_size] for i in range(0, len(idx), batch_size)]
-    idx = idx[rng.permutation(len(idx))]
-    pool = batch_size * 50
-    out = []
-    for s in range(0, len(idx), pool):
-        chunk = idx[s : s + pool]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        out.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    return [out[i] for i in rng.permutation(len(out))]
-
-
 def collate(encs, idx):
     n = max(len(encs[i].ids) for i in idx)
     ids = torch.zeros((len(idx), n), dtype=torch.long)
@@ -76,7 +60,7 @@ def evaluate(model, encs, labels, batch_size=64):
     model.eval()
     lengths = np.array([len(e.ids) for e in encs])
     preds = np.zeros(len(encs), dtype=np.int64)
-    for b in batches(lengths, batch_size, None, shuffle=False):
+    for b in common.length_batches(lengths, batch_size, None, shuffle=False):
         ids, mask, tt = collate(encs, b)
         preds[b] = model(input_ids=ids, attention_mask=mask, token_type_ids=tt).logits.argmax(-1).numpy()
     model.train()
@@ -173,7 +157,7 @@ def main():
     step = 0
     for epoch in range(1, args.epochs + 1):
         run_loss = 0.0
-        for b in batches(lengths, args.batch_size, rng):
+        for b in common.length_batches(lengths, args.batch_size, rng):
             ids, mask, tt = collate(tr_encs, b)
             logits = model(input_ids=ids, attention_mask=mask, token_type_ids=tt).logits
             loss = loss_fn(logits, tr_y[b])
