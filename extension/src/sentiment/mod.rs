@@ -39,13 +39,13 @@ pub const MODEL_SETTING: Setting = Setting {
 
 pub const THREADS_SETTING: Setting = Setting {
     name: "bert_sentiment_threads",
-    description: "bert_sentiment: ONNX Runtime intra-op threads per run; 0 (default) = automatic: DuckDB's `threads` shared by the DuckDB threads scoring at that moment (all of them for a table DuckDB scans with one thread, about one each when every DuckDB thread scores); a positive value is used as is",
+    description: "bert_sentiment: 0 (default) = automatic: DuckDB's `threads` shared by the DuckDB threads scoring at that moment, each core running batches of its own on one ONNX Runtime thread (all cores for a table DuckDB scans with one thread, about one each when every DuckDB thread scores); a positive value N = one batch at a time, each run on N ONNX Runtime intra-op threads",
     builtin_default: || Some("0".to_string()),
 };
 
 pub const BATCH_SIZE_SETTING: Setting = Setting {
     name: "bert_sentiment_batch_size",
-    description: "bert_sentiment: texts per ONNX Runtime run, after sorting a chunk by token length; 1 = row at a time (for comparison only)",
+    description: "bert_sentiment: the most texts per ONNX Runtime run, after sorting a chunk by token length (a batch ends early where padding would cost more than a run); 1 = row at a time (for comparison only)",
     builtin_default: || Some("32".to_string()),
 };
 

@@ -170,11 +170,12 @@ impl Model {
     }
 
     /// Probabilities per label for each text, in the order given: tokenized,
-    /// sorted by length, run in padded batches of `batch_size`, restored.
+    /// sorted by length, run in padded batches of at most `batch_size` (cut
+    /// where padding would cost more than a run, `batch::plan`), restored.
     ///
-    /// The caller counts as scoring for the whole call, and each batch runs
-    /// with the intra-op threads `threads` gives for the callers scoring at
-    /// that moment (see [`super::threads`]).
+    /// The caller counts as scoring for the whole call, which runs as many
+    /// batches at once as `threads` gives it for the callers scoring when it
+    /// starts, dropping lanes when more callers come (see [`super::threads`]).
     pub fn classify(
         &self,
         texts: &[&str],
@@ -183,9 +184,14 @@ impl Model {
     ) -> Result<Vec<Vec<f32>>> {
         let _scoring = SCORING.enter();
         let tokens = self.tokenize_all(texts)?;
-        let logits = batch::run_batched(&tokens, batch_size, self.pad_id, |b| {
-            self.graph.run(b, threads.per_run(SCORING.now()))
-        })?;
+        let logits = batch::run_batched(
+            &tokens,
+            batch_size,
+            self.pad_id,
+            threads.lanes(SCORING.now()),
+            |lane| threads.lane_open(lane, SCORING.now()),
+            |b| self.graph.run(b, threads.intra_op()),
+        )?;
         Ok(logits.iter().map(|l| batch::softmax(l)).collect())
     }
 

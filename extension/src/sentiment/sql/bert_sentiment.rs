@@ -7,10 +7,10 @@
 //! library) under `enable_external_access`, and loads it through the
 //! process-wide cache, so a bad model is a Binder Error naming its path. It
 //! also fixes the query's thread policy: `bert_sentiment_threads`, whose
-//! default 0 lets each batch use DuckDB's `threads` shared by the DuckDB
-//! threads scoring at that moment (`sentiment::threads`). Each invoke scores
-//! a whole DataChunk: tokenize, sort by length, run padded batches, write
-//! back in row order.
+//! default 0 shares DuckDB's `threads` among the DuckDB threads scoring at
+//! that moment, each core running batches of its own (`sentiment::threads`).
+//! Each invoke scores a whole DataChunk: tokenize, sort by length, run padded
+//! batches, write back in row order.
 //!
 //! NULL text gives a NULL result. Empty or whitespace-only text is scored
 //! like any other: the tokenizer turns it into just the special tokens
@@ -93,7 +93,7 @@ impl BoundScalar for BertSentiment {
         if let Some(library) = &library {
             access.read(library).map_err(|r| r.error(NAME))?;
         }
-        let model = model::load(&dir, library.as_deref(), threads.per_run(1)).map_err(sql_error)?;
+        let model = model::load(&dir, library.as_deref(), threads.intra_op()).map_err(sql_error)?;
         Ok(Bound {
             model,
             batch_size,
