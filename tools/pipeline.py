@@ -18,6 +18,9 @@ directory and lake (another process, another machine on a shared
 filesystem): every layer commits with a compare-and-set on the version it
 read, so a pass that lost a race writes nothing, and this driver runs
 another pass to pick up what is left.
+
+`--ray ADDRESS` spreads gold's scoring over a Ray cluster: tasks write
+gold's data files, this driver commits them as one version (tools/ray_gold.py).
 """
 from __future__ import annotations
 
@@ -41,8 +44,12 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def pass_script(args, layers) -> str:
-    """The SQL one pass runs: settings, variables, each layer file, the summary."""
+def pass_script(args, layers, raw=None, threads=None, extra=None, tail=None) -> str:
+    """The SQL one pass runs: settings, variables, each layer file, the summary.
+
+    `raw`: more variables, as SQL expressions; `threads`: DuckDB threads
+    instead of --threads; `extra`: lines run after the layers; `tail`: lines
+    instead of printing the summary."""
     variables = {
         "landing": os.path.abspath(args.landing),
         "lake": os.path.abspath(args.lake),
@@ -56,11 +63,13 @@ def pass_script(args, layers) -> str:
     if args.memory_limit:
         lines.append(f"SET memory_limit = {sql_literal(args.memory_limit)};")
         lines.append(f"SET temp_directory = {sql_literal(os.path.abspath(args.temp_directory))};")
-    if args.threads:
-        lines.append(f"SET threads = {int(args.threads)};")
+    if threads or args.threads:
+        lines.append(f"SET threads = {int(threads or args.threads)};")
     lines += [f"SET VARIABLE {k} = {sql_literal(v)};" for k, v in variables.items()]
+    lines += [f"SET VARIABLE {k} = {v};" for k, v in (raw or {}).items()]
     lines += [f".read {sql_literal(os.path.join(REPO, 'sql', layer + '.sql'))}" for layer in layers]
-    lines += [".mode json", "SELECT layer, item, value, note FROM pass_summary;"]
+    lines += extra or []
+    lines += tail or [".mode json", "SELECT layer, item, value, note FROM pass_summary;"]
     return "\n".join(lines) + "\n"
 
 
@@ -72,9 +81,19 @@ def run_pass(args, layers) -> dict:
     """One pass; returns {layer: {item: value or note}}."""
     os.makedirs(args.lake, exist_ok=True)
     os.makedirs(args.reports, exist_ok=True)
+    if args.ray:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import ray_gold  # tools/: imports ray, which only a --ray run needs
+
+        return ray_gold.run_pass(args, layers, pass_script, lambda script: run_script(args, script))
+    return run_script(args, pass_script(args, layers))
+
+
+def run_script(args, script: str) -> dict:
+    """A pass script in the DuckDB CLI; its summary as {layer: {item: value or note}}."""
     # From the repository root: 00_setup.sql loads build/release/medallion.duckdb_extension
     # and the local MLflow store defaults to ./mlruns.
-    proc = subprocess.run([args.cli, "-unsigned", "-batch"], input=pass_script(args, layers),
+    proc = subprocess.run([args.cli, "-unsigned", "-batch"], input=script,
                           text=True, cwd=REPO, capture_output=True)
     if proc.returncode != 0:
         raise PassFailed((proc.stderr or proc.stdout).strip() or f"duckdb exited with {proc.returncode}")
@@ -111,7 +130,10 @@ def describe(layer: str, items: dict) -> str:
             text += f", clustered {count(items['clustered_files'])} files"
         return text
     if layer == "gold":
-        return f"{count(items.get('scored'))} tweets scored with {items.get('model') or '?'}"
+        text = f"{count(items.get('scored'))} tweets scored with {items.get('model') or '?'}"
+        if items.get("ray_tasks"):
+            text += f" in {int(items['ray_tasks'])} Ray tasks ({items['ray_tasks_s']:.2f} s; the commit after them)"
+        return text
     if layer == "metrics":
         if items.get("run") is None:
             return "nothing new to evaluate"
@@ -201,10 +223,18 @@ def main(argv=None) -> int:
     p.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 1GB; spills to --temp-directory")
     p.add_argument("--temp-directory", default=".tmp", help="where DuckDB spills (default: .tmp)")
     p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help="score gold on this Ray cluster (host:port of its head; `auto`: the local one); "
+                        "see tools/ray_gold.py")
+    p.add_argument("--ray-tasks", type=int, help="gold shares, one Ray task each (default: the cluster's CPUs "
+                   "divided by --ray-task-cpus)")
+    p.add_argument("--ray-task-cpus", type=int, default=1, help="CPUs (and DuckDB threads) per Ray task (default: 1)")
+    p.add_argument("--ray-retries", type=int, default=3, help="times Ray retries a task whose worker died")
     p.add_argument("--progress", action="store_true",
                    help="print how far each layer has consumed its input, and exit")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     args = p.parse_args(argv)
+    args.repo = REPO
     layers = ["00_setup"] + [x for x in args.layers.split(",") if x]
     unknown = [x for x in layers if x not in LAYERS]
     if unknown:

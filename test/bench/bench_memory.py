@@ -52,7 +52,8 @@ def one_pass(work: str, landing: str, limit: str | None, threads: int | None = N
     """A fresh lake, one pass over everything in `landing` (with a memory
     limit: and `--threads 2` unless `threads` says otherwise)."""
     threads = threads or (2 if limit else None)
-    run = os.path.join(work, f"run-{limit or 'none'}-{threads or 'all'}")
+    # a directory of its own: a failed run's is left for a look
+    run = tempfile.mkdtemp(dir=work, prefix=f"run-{limit or 'none'}-{threads or 'all'}-")
     tmp = os.path.join(run, "spill")
     os.makedirs(tmp)
     cmd = [PY, "tools/pipeline.py", "--landing", landing, "--lake", os.path.join(run, "lake"),

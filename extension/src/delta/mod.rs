@@ -29,6 +29,9 @@ pub fn functions() -> Vec<Function> {
     ];
     let writes = vec![
         Function::aggregate::<delta_write::DeltaWrite>(),
+        // files written by many processes, committed by one (a cluster's way)
+        Function::aggregate::<delta_write_files::DeltaWriteFiles>(),
+        Function::aggregate::<delta_commit_files::DeltaCommitFiles>(),
         Function::copy_format::<copy_format_delta::CopyFormatDelta>(),
     ];
     let maintenance = vec![

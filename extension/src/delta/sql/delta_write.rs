@@ -42,7 +42,7 @@ pub struct DeltaWrite;
 
 #[derive(Default)]
 pub struct State {
-    writer: Option<TableWriter>,
+    pub(super) writer: Option<TableWriter>,
 }
 
 pub struct Input {
@@ -53,8 +53,8 @@ pub struct Input {
     options: Option<ArrayRef>,
 }
 
-/// The STRUCT `delta_write` returns.
-fn return_type() -> LogicalType {
+/// The STRUCT `delta_write` (and `delta_commit_files`) returns.
+pub(super) fn return_type() -> LogicalType {
     LogicalType::structure(&[
         ("version", LogicalType::bigint()),
         ("rows", LogicalType::bigint()),
@@ -65,9 +65,13 @@ fn return_type() -> LogicalType {
     ])
 }
 
-fn invalid(argument: &'static str, reason: impl Into<String>) -> Error {
+pub(super) fn invalid(
+    function: &'static str,
+    argument: &'static str,
+    reason: impl Into<String>,
+) -> Error {
     Error::InvalidArgument {
-        function: NAME,
+        function,
         argument,
         reason: reason.into(),
     }
@@ -87,101 +91,15 @@ impl Aggregate for DeltaWrite {
     }
 
     fn prepare(chunk: &Chunk) -> Result<Input> {
-        let (_, paths) = chunk.arrow(0, "path").map_err(|e| invalid("path", e))?;
-        let (_, row) = chunk
-            .arrow(1, "row")
-            .map_err(|e| err("", e).in_function(NAME))?;
-        let DataType::Struct(fields) = row.data_type().clone() else {
-            return Err(invalid(
-                "row",
-                format!(
-                    "expected the whole row as a STRUCT, e.g. `SELECT {NAME}('lake/t', t) FROM (SELECT ...) t`, got {}",
-                    row.data_type()
-                ),
-            ));
-        };
-        let s: &StructArray = row.as_struct();
-        let schema = Arc::new(Schema::new(fields));
-        let rows = RecordBatch::try_new(schema, s.columns().to_vec())
-            .map_err(|e| invalid("row", e.to_string()))?;
-        let present = s
-            .nulls()
-            .filter(|n| n.null_count() > 0)
-            .map(|n| BooleanArray::new(n.inner().clone(), None));
-        let options = if chunk.column_count() > 2 {
-            Some(
-                chunk
-                    .arrow(2, "options")
-                    .map_err(|e| invalid("options", e))?
-                    .1,
-            )
-        } else {
-            None
-        };
-        Ok(Input {
-            paths,
-            rows,
-            present,
-            options,
-        })
+        prepare_rows(NAME, chunk)
     }
 
     fn update(state: &mut State, input: &Input, rows: Range<usize>) -> Result<()> {
-        let paths = arrow59::compute::cast(&input.paths, &DataType::Utf8)
-            .map_err(|e| invalid("path", e.to_string()))?;
-        let paths = paths.as_string::<i32>();
-        if (rows.start..rows.end).any(|i| paths.is_null(i)) {
-            return Err(invalid("path", "the table path is NULL"));
-        }
-        let path = paths.value(rows.start);
-        if let Some(i) = (rows.start..rows.end).find(|i| paths.value(*i) != path) {
-            return Err(invalid(
-                "path",
-                format!(
-                    "must be the same for every row, got '{path}' and '{}'",
-                    paths.value(i)
-                ),
-            ));
-        }
-        let batch = input.rows.slice(rows.start, rows.len());
-        let batch = match &input.present {
-            Some(p) => filter_record_batch(&batch, &p.slice(rows.start, rows.len()))
-                .map_err(|e| invalid("row", e.to_string()))?,
-            None => batch,
-        };
-        if state.writer.is_none() {
-            check(NAME, &latched(), path, Use::Write)?;
-            let opts = match &input.options {
-                Some(o) => {
-                    options::parse(o, rows.start).map_err(|m| err(path, m).in_function(NAME))?
-                }
-                None => WriteOptions::default(),
-            };
-            let writer =
-                TableWriter::start(path, opts, batch.schema()).map_err(|e| e.in_function(NAME))?;
-            state.writer = Some(writer);
-        }
-        let writer = state.writer.as_mut().expect("writer");
-        if writer.path != path {
-            return Err(invalid(
-                "path",
-                format!(
-                    "must be the same for every row, got '{}' and '{path}'",
-                    writer.path
-                ),
-            ));
-        }
-        writer.write(batch).map_err(|e| e.in_function(NAME))
+        update_rows(NAME, state, input, rows, |_| Ok(()))
     }
 
     fn combine(source: &mut State, target: &mut State) -> Result<()> {
-        if let Some(s) = source.writer.take() {
-            match target.writer.as_mut() {
-                Some(t) => t.absorb(s).map_err(|e| e.in_function(NAME))?,
-                None => target.writer = Some(s),
-            }
-        }
-        Ok(())
+        combine_writers(NAME, source, target)
     }
 
     fn finalize(state: &mut State, out: &AggregateOutput, row: u64) -> Result<()> {
@@ -192,13 +110,136 @@ impl Aggregate for DeltaWrite {
                 ..Default::default()
             },
         };
-        let o = out.struct_row(row);
-        o.set_i64(0, outcome.version);
-        o.set_i64(1, Some(outcome.rows as i64));
-        o.set_i64(2, Some(outcome.files_added as i64));
-        o.set_i64(3, Some(outcome.files_removed as i64));
-        o.set_i64(4, Some(outcome.bytes_added as i64));
-        o.set_str(5, Some(&outcome.status));
+        write_outcome(out, row, &outcome);
         Ok(())
     }
+}
+
+/// The path, row and options columns of a chunk of `function`'s input.
+pub(super) fn prepare_rows(function: &'static str, chunk: &Chunk) -> Result<Input> {
+    let (_, paths) = chunk
+        .arrow(0, "path")
+        .map_err(|e| invalid(function, "path", e))?;
+    let (_, row) = chunk
+        .arrow(1, "row")
+        .map_err(|e| err("", e).in_function(function))?;
+    let DataType::Struct(fields) = row.data_type().clone() else {
+        return Err(invalid(
+            function,
+            "row",
+            format!(
+                "expected the whole row as a STRUCT, e.g. `SELECT {function}('lake/t', t) FROM (SELECT ...) t`, got {}",
+                row.data_type()
+            ),
+        ));
+    };
+    let s: &StructArray = row.as_struct();
+    let schema = Arc::new(Schema::new(fields));
+    let rows = RecordBatch::try_new(schema, s.columns().to_vec())
+        .map_err(|e| invalid(function, "row", e.to_string()))?;
+    let present = s
+        .nulls()
+        .filter(|n| n.null_count() > 0)
+        .map(|n| BooleanArray::new(n.inner().clone(), None));
+    let options = if chunk.column_count() > 2 {
+        Some(
+            chunk
+                .arrow(2, "options")
+                .map_err(|e| invalid(function, "options", e))?
+                .1,
+        )
+    } else {
+        None
+    };
+    Ok(Input {
+        paths,
+        rows,
+        present,
+        options,
+    })
+}
+
+/// Streams `rows` of a chunk into the state's writer, started on the first
+/// rows with their options (which `vet` may refuse).
+pub(super) fn update_rows(
+    function: &'static str,
+    state: &mut State,
+    input: &Input,
+    rows: Range<usize>,
+    vet: impl Fn(&WriteOptions) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let paths = arrow59::compute::cast(&input.paths, &DataType::Utf8)
+        .map_err(|e| invalid(function, "path", e.to_string()))?;
+    let paths = paths.as_string::<i32>();
+    if (rows.start..rows.end).any(|i| paths.is_null(i)) {
+        return Err(invalid(function, "path", "the table path is NULL"));
+    }
+    let path = paths.value(rows.start);
+    if let Some(i) = (rows.start..rows.end).find(|i| paths.value(*i) != path) {
+        return Err(invalid(
+            function,
+            "path",
+            format!(
+                "must be the same for every row, got '{path}' and '{}'",
+                paths.value(i)
+            ),
+        ));
+    }
+    let batch = input.rows.slice(rows.start, rows.len());
+    let batch = match &input.present {
+        Some(p) => filter_record_batch(&batch, &p.slice(rows.start, rows.len()))
+            .map_err(|e| invalid(function, "row", e.to_string()))?,
+        None => batch,
+    };
+    if state.writer.is_none() {
+        check(function, &latched(), path, Use::Write)?;
+        let opts = match &input.options {
+            Some(o) => {
+                options::parse(o, rows.start).map_err(|m| err(path, m).in_function(function))?
+            }
+            None => WriteOptions::default(),
+        };
+        vet(&opts).map_err(|m| err(path, m).in_function(function))?;
+        let writer =
+            TableWriter::start(path, opts, batch.schema()).map_err(|e| e.in_function(function))?;
+        state.writer = Some(writer);
+    }
+    let writer = state.writer.as_mut().expect("writer");
+    if writer.path != path {
+        return Err(invalid(
+            function,
+            "path",
+            format!(
+                "must be the same for every row, got '{}' and '{path}'",
+                writer.path
+            ),
+        ));
+    }
+    writer.write(batch).map_err(|e| e.in_function(function))
+}
+
+/// Hands the source state's finished files to the target's writer.
+pub(super) fn combine_writers(
+    function: &'static str,
+    source: &mut State,
+    target: &mut State,
+) -> Result<()> {
+    if let Some(s) = source.writer.take() {
+        match target.writer.as_mut() {
+            Some(t) => t.absorb(s).map_err(|e| e.in_function(function))?,
+            None => target.writer = Some(s),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `outcome` as row `row` of a [`return_type`] result.
+pub(super) fn write_outcome(out: &AggregateOutput, row: u64, outcome: &WriteOutcome) {
+    let o = out.struct_row(row);
+    o.set_i64(0, outcome.version);
+    o.set_i64(1, Some(outcome.rows as i64));
+    o.set_i64(2, Some(outcome.files_added as i64));
+    o.set_i64(3, Some(outcome.files_removed as i64));
+    o.set_i64(4, Some(outcome.bytes_added as i64));
+    o.set_str(5, Some(&outcome.status));
 }

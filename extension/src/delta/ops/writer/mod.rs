@@ -28,9 +28,11 @@ use super::table::{block_on, describe, enter, open_if_exists, snapshot, table_ur
 mod commit;
 #[cfg(test)]
 mod tests;
+mod uncommitted;
 
 pub use commit::skip_reason;
 use commit::txn_skip;
+pub use uncommitted::Uncommitted;
 
 /// Rows buffered before a batch is handed to the Parquet writer.
 const BATCH_ROWS: usize = 64 * 1024;

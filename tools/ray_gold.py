@@ -1,0 +1,126 @@
+"""Gold's BERT scoring spread over a Ray cluster (`tools/pipeline.py --ray ADDRESS`).
+
+A pass writes gold the way Spark writes a Delta table:
+
+1. The driver runs bronze and silver as usual and fixes gold's plan: the
+   silver version gold consumed (its `txn`) and silver's latest version.
+2. One Ray task per share runs `sql/30_gold.sql` in the DuckDB CLI with
+   medallion on its node, on the new silver rows whose tweet id hashes to
+   its share, with `gold_commit = false`: it scores them with
+   `bert_sentiment` and writes Parquet data files into gold's directory
+   WITHOUT committing (`delta_write_files`), and returns the files (JSON).
+3. The driver runs `sql/30_gold.sql` with no share of its own and every
+   task's files (`gold_task_files`): `delta_commit_files` commits them all
+   as ONE Delta version carrying gold's txn, compare-and-set on the planned
+   version, then metrics and analyses run as usual.
+
+Exactly once: a task that dies is retried by Ray (its half-written files are
+in no commit); the driver commits only the files of tasks that finished; a
+pass that another pass beat to the commit is skipped and its files deleted;
+a driver killed before the commit leaves gold as it was (the next pass does
+the work again) and the files in no commit, which `delta_vacuum` removes.
+
+Every node needs medallion where the task looks for it: the repository with
+`make build` done and the DuckDB CLI (`.venv/bin/duckdb`), at the driver's
+path or at `$MEDALLION_HOME` on that node. The lake must be reachable at the
+same path from every node (a shared filesystem), and the model too (a
+shipped name, a shared directory, or a `models:/` URI each node resolves).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+# What the driver reads after bronze and silver: gold's plan for this pass.
+PLAN = ["INSERT INTO pass_summary "
+        "SELECT 'plan', 'gold_from', consumed(getvariable('gold'), 'gold'), NULL "
+        "UNION ALL SELECT 'plan', 'silver_until', delta_version(getvariable('silver')), NULL;"]
+# What a task prints: its files and how many tweets it scored.
+TASK_TAIL = [".mode json",
+             "SELECT 'files' AS kind, files AS value FROM gold_files WHERE files IS NOT NULL "
+             "UNION ALL SELECT 'scored', count(*)::VARCHAR FROM scored;"]
+
+
+def score_share(script: str, cli: str, repo: str) -> dict:
+    """A Ray task: `script` (30_gold on one share) in the DuckDB CLI on this node."""
+    home = os.environ.get("MEDALLION_HOME", repo)
+    if cli.startswith(repo) and home != repo:
+        cli = os.path.join(home, os.path.relpath(cli, repo))
+    proc = subprocess.run([cli, "-unsigned", "-batch"], input=script, text=True, cwd=home, capture_output=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"gold task failed on {os.uname().nodename}: {(proc.stderr or proc.stdout).strip()}")
+    rows = json.loads(proc.stdout.strip() or "[]")
+    return {"files": [r["value"] for r in rows if r["kind"] == "files"],
+            "scored": sum(int(r["value"]) for r in rows if r["kind"] == "scored")}
+
+
+def sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + "]::VARCHAR[]"
+
+
+def connect(address: str):
+    # Ray's warning that it will stop overriding CUDA_VISIBLE_DEVICES: the
+    # tasks use no GPU either way
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    import ray
+    from ray import cloudpickle
+
+    if not ray.is_initialized():
+        ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+    # the tasks' code travels by value: workers need not import tools/
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    return ray
+
+
+def score_on_ray(args, plan: dict, pass_script) -> dict:
+    """Runs the shares as Ray tasks; returns their files and scored count."""
+    ray = connect(args.ray)
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    shares = args.ray_tasks or max(1, cpus // args.ray_task_cpus)
+    task = ray.remote(num_cpus=args.ray_task_cpus, max_retries=args.ray_retries)(score_share)
+    pending = []
+    for k in range(shares):
+        script = pass_script(args, ["00_setup", "30_gold"], raw={
+            **plan, "gold_shares": str(shares), "gold_share": str(k), "gold_commit": "false",
+        }, threads=args.ray_task_cpus, tail=TASK_TAIL)
+        pending.append(task.remote(script, args.cli, args.repo))
+    results = ray.get(pending)
+    return {"files": [f for r in results for f in r["files"]],
+            "scored": sum(r["scored"] for r in results), "tasks": shares}
+
+
+def run_pass(args, layers: list[str], pass_script, run_script) -> dict:
+    """One pass with gold's scoring on Ray; the summary as `run_script` gives it."""
+    before = [x for x in layers if x < "30_gold"]
+    after = [x for x in layers if x > "30_gold"]
+    summary = run_script(pass_script(args, before, extra=PLAN))
+    plan_row = summary.pop("plan", {})
+    if "30_gold" not in layers:
+        if after:
+            summary.update(run_script(pass_script(args, ["00_setup"] + after)))
+        return summary
+    gold_from, silver_until = plan_row.get("gold_from"), plan_row.get("silver_until")
+    if silver_until is None:  # no silver yet: nothing to score, and no plan to commit
+        if after:
+            summary.update(run_script(pass_script(args, ["00_setup"] + after)))
+        return summary
+    plan = {"gold_plan_from": str(int(gold_from)), "gold_plan_until": str(int(silver_until))}
+    work = {"files": [], "scored": 0, "tasks": 0}
+    started = time.time()
+    if silver_until > gold_from:
+        work = score_on_ray(args, plan, pass_script)
+    tasks_s = time.time() - started
+    rest = run_script(pass_script(args, ["00_setup", "30_gold"] + after, raw={
+        **plan, "gold_shares": "0", "gold_task_files": sql_list(work["files"]),
+    }))
+    gold = rest.setdefault("gold", {})
+    if gold.get("scored") is not None:  # the commit went in: the tasks' tweets are gold's
+        gold["scored"] = work["scored"]
+    gold["ray_tasks"] = work["tasks"]
+    gold["ray_tasks_s"] = tasks_s
+    gold["started"] = started  # gold's time includes the tasks'
+    summary.update(rest)
+    return summary
