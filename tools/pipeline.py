@@ -81,7 +81,7 @@ def run_pass(args, layers) -> dict:
     """One pass; returns {layer: {item: value or note}}."""
     os.makedirs(args.lake, exist_ok=True)
     os.makedirs(args.reports, exist_ok=True)
-    if args.ray:
+    if getattr(args, "ray", None):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import ray_gold  # tools/: imports ray, which only a --ray run needs
 

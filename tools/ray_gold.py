@@ -24,7 +24,9 @@ Every node needs medallion where the task looks for it: the repository with
 `make build` done and the DuckDB CLI (`.venv/bin/duckdb`), at the driver's
 path or at `$MEDALLION_HOME` on that node. The lake must be reachable at the
 same path from every node (a shared filesystem), and the model too (a
-shipped name, a shared directory, or a `models:/` URI each node resolves).
+shipped name, a shared directory, or a `models:/` URI each node resolves):
+the driver's BERT_SENTIMENT_MODEL, BERT_SENTIMENT_BATCH_SIZE and
+MLFLOW_TRACKING_URI go with each task (see PASSED_ENV).
 """
 from __future__ import annotations
 
@@ -44,12 +46,29 @@ TASK_TAIL = [".mode json",
              "UNION ALL SELECT 'scored', count(*)::VARCHAR FROM scored;"]
 
 
-def score_share(script: str, cli: str, repo: str) -> dict:
+# The driver's settings a task takes with it (medallion reads a setting's
+# upper-case name from the environment), so that the tasks score with the
+# model the driver was told to use. Not secrets: a node's credentials are
+# its own to configure (a tracking URI with a password in it stays behind).
+PASSED_ENV = ("BERT_SENTIMENT_MODEL", "BERT_SENTIMENT_BATCH_SIZE", "MLFLOW_TRACKING_URI")
+
+
+def passed_env() -> dict:
+    from urllib.parse import urlsplit
+
+    env = {k: os.environ[k] for k in PASSED_ENV if os.environ.get(k)}
+    if "MLFLOW_TRACKING_URI" in env and urlsplit(env["MLFLOW_TRACKING_URI"]).password:
+        del env["MLFLOW_TRACKING_URI"]
+    return env
+
+
+def score_share(script: str, cli: str, repo: str, env: dict) -> dict:
     """A Ray task: `script` (30_gold on one share) in the DuckDB CLI on this node."""
     home = os.environ.get("MEDALLION_HOME", repo)
     if cli.startswith(repo) and home != repo:
         cli = os.path.join(home, os.path.relpath(cli, repo))
-    proc = subprocess.run([cli, "-unsigned", "-batch"], input=script, text=True, cwd=home, capture_output=True)
+    proc = subprocess.run([cli, "-unsigned", "-batch"], input=script, text=True, cwd=home, capture_output=True,
+                          env={**os.environ, **env})
     if proc.returncode != 0:
         raise RuntimeError(f"gold task failed on {os.uname().nodename}: {(proc.stderr or proc.stdout).strip()}")
     rows = json.loads(proc.stdout.strip() or "[]")
@@ -81,12 +100,12 @@ def score_on_ray(args, plan: dict, pass_script) -> dict:
     cpus = int(ray.cluster_resources().get("CPU", 1))
     shares = args.ray_tasks or max(1, cpus // args.ray_task_cpus)
     task = ray.remote(num_cpus=args.ray_task_cpus, max_retries=args.ray_retries)(score_share)
-    pending = []
+    pending, env = [], passed_env()
     for k in range(shares):
         script = pass_script(args, ["00_setup", "30_gold"], raw={
             **plan, "gold_shares": str(shares), "gold_share": str(k), "gold_commit": "false",
         }, threads=args.ray_task_cpus, tail=TASK_TAIL)
-        pending.append(task.remote(script, args.cli, args.repo))
+        pending.append(task.remote(script, args.cli, args.repo, env))
     results = ray.get(pending)
     return {"files": [f for r in results for f in r["files"]],
             "scored": sum(r["scored"] for r in results), "tasks": shares}

@@ -104,6 +104,15 @@ def test_gold_on_two_ray_nodes_equals_the_single_process_run_in_one_commit(clust
     assert gold_writes(tmp_path) == [(0, "CREATE TABLE")]
 
 
+def test_the_tasks_score_with_the_model_the_driver_was_given(cluster, tmp_path, monkeypatch):
+    monkeypatch.setenv("BERT_SENTIMENT_MODEL", "fast")
+    stream(tmp_path / "landing", limit=100)
+    out = pipeline(tmp_path, "--ray", cluster)
+    assert "Ray tasks" in out, out
+    names = set(table(tmp_path, "gold")["model_name"].to_pylist())
+    assert names == {"tweet-sentiment-minilm-l3"}, names
+
+
 def ray_workers():
     """PIDs of Ray worker processes running a gold task."""
     out = subprocess.run(["pgrep", "-f", "ray::score_share"], capture_output=True, text=True).stdout
