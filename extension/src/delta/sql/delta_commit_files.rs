@@ -22,10 +22,12 @@ use arrow59::array::{Array, ArrayRef, AsArray};
 use arrow59::datatypes::DataType;
 
 use super::args::{check, Use};
-use super::delta_write::{combine_writers, invalid, return_type, write_outcome, State};
+use super::delta_write::{
+    combine_writers, commit_state, invalid, options_column, return_type, State,
+};
 use crate::delta::ops::error::err;
 use crate::delta::ops::options::{self, WriteOptions};
-use crate::delta::ops::writer::{TableWriter, Uncommitted, WriteOutcome};
+use crate::delta::ops::writer::{TableWriter, Uncommitted};
 use crate::duck::access::latched;
 use crate::duck::{Aggregate, AggregateOutput, Chunk, LogicalType, Signature};
 use crate::error::Result;
@@ -59,16 +61,7 @@ impl Aggregate for DeltaCommitFiles {
     }
 
     fn prepare(chunk: &Chunk) -> Result<Input> {
-        let options = if chunk.column_count() > 2 {
-            Some(
-                chunk
-                    .arrow(2, "options")
-                    .map_err(|e| invalid(NAME, "options", e))?
-                    .1,
-            )
-        } else {
-            None
-        };
+        let options = options_column(NAME, chunk)?;
         Ok(Input {
             paths: text_column(chunk, 0, "path")?,
             files: text_column(chunk, 1, "files")?,
@@ -123,14 +116,6 @@ impl Aggregate for DeltaCommitFiles {
     }
 
     fn finalize(state: &mut State, out: &AggregateOutput, row: u64) -> Result<()> {
-        let outcome = match state.writer.take() {
-            Some(w) => w.commit().map_err(|e| e.in_function(NAME))?,
-            None => WriteOutcome {
-                status: "no files".into(),
-                ..Default::default()
-            },
-        };
-        write_outcome(out, row, &outcome);
-        Ok(())
+        commit_state(NAME, state, out, row, "no files")
     }
 }

@@ -103,15 +103,7 @@ impl Aggregate for DeltaWrite {
     }
 
     fn finalize(state: &mut State, out: &AggregateOutput, row: u64) -> Result<()> {
-        let outcome = match state.writer.take() {
-            Some(w) => w.commit().map_err(|e| e.in_function(NAME))?,
-            None => WriteOutcome {
-                status: "no rows".into(),
-                ..Default::default()
-            },
-        };
-        write_outcome(out, row, &outcome);
-        Ok(())
+        commit_state(NAME, state, out, row, "no rows")
     }
 }
 
@@ -141,16 +133,7 @@ pub(super) fn prepare_rows(function: &'static str, chunk: &Chunk) -> Result<Inpu
         .nulls()
         .filter(|n| n.null_count() > 0)
         .map(|n| BooleanArray::new(n.inner().clone(), None));
-    let options = if chunk.column_count() > 2 {
-        Some(
-            chunk
-                .arrow(2, "options")
-                .map_err(|e| invalid(function, "options", e))?
-                .1,
-        )
-    } else {
-        None
-    };
+    let options = options_column(function, chunk)?;
     Ok(Input {
         paths,
         rows,
@@ -233,8 +216,40 @@ pub(super) fn combine_writers(
     Ok(())
 }
 
+/// The optional third argument, the options STRUCT, as Arrow.
+pub(super) fn options_column(function: &'static str, chunk: &Chunk) -> Result<Option<ArrayRef>> {
+    if chunk.column_count() <= 2 {
+        return Ok(None);
+    }
+    let (_, options) = chunk
+        .arrow(2, "options")
+        .map_err(|e| invalid(function, "options", e))?;
+    Ok(Some(options))
+}
+
+/// Commits the state's writer and writes the outcome as row `row`; with no
+/// writer (nothing reached `update`), nothing is committed and `status`
+/// says why.
+pub(super) fn commit_state(
+    function: &'static str,
+    state: &mut State,
+    out: &AggregateOutput,
+    row: u64,
+    status: &str,
+) -> Result<()> {
+    let outcome = match state.writer.take() {
+        Some(w) => w.commit().map_err(|e| e.in_function(function))?,
+        None => WriteOutcome {
+            status: status.into(),
+            ..Default::default()
+        },
+    };
+    write_outcome(out, row, &outcome);
+    Ok(())
+}
+
 /// Writes `outcome` as row `row` of a [`return_type`] result.
-pub(super) fn write_outcome(out: &AggregateOutput, row: u64, outcome: &WriteOutcome) {
+fn write_outcome(out: &AggregateOutput, row: u64, outcome: &WriteOutcome) {
     let o = out.struct_row(row);
     o.set_i64(0, outcome.version);
     o.set_i64(1, Some(outcome.rows as i64));
