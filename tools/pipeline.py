@@ -85,7 +85,10 @@ def run_pass(args, layers) -> dict:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import ray_gold  # tools/: imports ray, which only a --ray run needs
 
-        return ray_gold.run_pass(args, layers, pass_script, lambda script: run_script(args, script))
+        try:
+            return ray_gold.run_pass(args, layers, pass_script, lambda script: run_script(args, script))
+        except ray_gold.RayGoldFailed as e:
+            raise PassFailed(str(e)) from None
     return run_script(args, pass_script(args, layers))
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -80,15 +81,40 @@ def sql_list(items: list[str]) -> str:
     return "[" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + "]::VARCHAR[]"
 
 
+class RayGoldFailed(Exception):
+    """Gold could not run on the cluster; nothing of this pass's gold was committed."""
+
+
+def reachable(address: str) -> bool:
+    """Whether something listens at host:port (Ray would retry for a minute before saying no)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        return True  # `auto` and the like: Ray finds the cluster itself
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
 def connect(address: str):
     # Ray's warning that it will stop overriding CUDA_VISIBLE_DEVICES: the
     # tasks use no GPU either way
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-    import ray
-    from ray import cloudpickle
-
+    try:
+        import ray
+        from ray import cloudpickle
+    except ImportError:
+        raise RayGoldFailed("--ray needs the `ray` package: make venv (test/requirements.txt pins it), "
+                            "or pip install the version pinned there") from None
+    if not reachable(address):
+        raise RayGoldFailed(f"--ray {address}: no Ray cluster answers there (start one with "
+                            f"`ray start --head --port {address.rpartition(':')[2]}`)")
     if not ray.is_initialized():
-        ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        try:
+            ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        except Exception as e:  # Ray raises ConnectionError, RuntimeError, ...
+            raise RayGoldFailed(f"--ray {address}: cannot join the Ray cluster: {e}") from None
     # the tasks' code travels by value: workers need not import tools/
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     return ray
@@ -106,7 +132,12 @@ def score_on_ray(args, plan: dict, pass_script) -> dict:
             **plan, "gold_shares": str(shares), "gold_share": str(k), "gold_commit": "false",
         }, threads=args.ray_task_cpus, tail=TASK_TAIL)
         pending.append(task.remote(script, args.cli, args.repo, env))
-    results = ray.get(pending)
+    try:
+        results = ray.get(pending)
+    except ray.exceptions.RayError as e:
+        # a task that failed after its retries: nothing was committed, its
+        # files (and the other tasks') are in no version
+        raise RayGoldFailed(f"a gold task failed on the Ray cluster: {e}") from None
     return {"files": [f for r in results for f in r["files"]],
             "scored": sum(r["scored"] for r in results), "tasks": shares}
 

@@ -113,6 +113,32 @@ def test_the_tasks_score_with_the_model_the_driver_was_given(cluster, tmp_path, 
     assert names == {"tweet-sentiment-minilm-l3"}, names
 
 
+def failing_pipeline(tmp, *extra, env=None):
+    cmd = [sys.executable, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "tools", "pipeline.py"), "--landing", str(tmp / "landing"),
+        "--lake", str(tmp / "lake"), "--reports", str(tmp / "reports"), *extra]
+    env = dict(os.environ, MLFLOW_TRACKING_URI=f"file://{tmp / 'mlruns'}", **(env or {}))
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr
+    return out.stderr
+
+
+def test_no_cluster_at_the_address_is_a_clear_error_and_gold_is_untouched(tmp_path):
+    stream(tmp_path / "landing", limit=100)
+    err = failing_pipeline(tmp_path, "--ray", "127.0.0.1:1")
+    assert "--ray 127.0.0.1:1: no Ray cluster answers there" in err, err
+    assert not (tmp_path / "lake" / "gold").exists()
+    assert table(tmp_path, "silver").num_rows > 0  # the layers before gold went on
+
+
+def test_a_task_that_fails_fails_the_pass_with_its_error_and_commits_no_gold(cluster, tmp_path):
+    stream(tmp_path / "landing", limit=100)
+    err = failing_pipeline(tmp_path, "--ray", cluster, env={"BERT_SENTIMENT_MODEL": "/nonexistent/model"})
+    assert "a gold task failed on the Ray cluster" in err, err
+    assert "/nonexistent/model" in err, err
+    assert not (tmp_path / "lake" / "gold" / "_delta_log").exists()
+
+
 def ray_workers():
     """PIDs of Ray worker processes running a gold task."""
     out = subprocess.run(["pgrep", "-f", "ray::score_share"], capture_output=True, text=True).stdout
