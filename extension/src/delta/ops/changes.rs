@@ -19,8 +19,9 @@ use arrow59::array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
 use serde_json::Value;
 
 use super::error::{err, Result};
-use super::log::{commit_file, latest_version, read_actions};
-use super::scan::{ScanFile, ScanPlan, Scanner};
+use super::log::{commit_file, latest_version, read_actions_in};
+use super::scan::{data_file, ScanFile, ScanPlan, Scanner};
+use super::store::TableStore;
 use super::table::{block_on, enter, local_dir, open, At};
 
 /// The files a range of commits added, and the commit of each.
@@ -57,7 +58,8 @@ pub fn changes(path: &str, after: i64, until: Option<i64>) -> Result<ChangePlan>
     }
     let table = block_on(open(path, &At::Version(until)))?;
     let mut scan = ScanPlan::new(path, &table)?;
-    let root = local_dir(table.table_url()).ok_or_else(|| err(path, "not a local table"))?;
+    let root = local_dir(table.table_url());
+    let store = TableStore::at(path, table.table_url().clone())?;
     scan.files.clear();
     let mut plan = ChangePlan {
         scan,
@@ -67,7 +69,7 @@ pub fn changes(path: &str, after: i64, until: Option<i64>) -> Result<ChangePlan>
         until,
     };
     for version in (after + 1)..=until {
-        let actions = read_actions(path, version, &commit_file(path, version)?)?;
+        let actions = read_actions_in(&store, path, version, &commit_file(version))?;
         let timestamp = actions.iter().find_map(|a| {
             let ci = a.get("commitInfo")?;
             ci.get("inCommitTimestamp")
@@ -79,7 +81,9 @@ pub fn changes(path: &str, after: i64, until: Option<i64>) -> Result<ChangePlan>
                 if add.get("dataChange").and_then(Value::as_bool) == Some(false) {
                     continue;
                 }
-                plan.scan.files.push(added_file(path, version, add, &root)?);
+                plan.scan
+                    .files
+                    .push(added_file(path, version, add, root.as_deref())?);
                 plan.versions.push(version);
                 plan.timestamps.push(timestamp);
             } else if let Some(remove) = action.get("remove") {
@@ -98,7 +102,12 @@ pub fn changes(path: &str, after: i64, until: Option<i64>) -> Result<ChangePlan>
     Ok(plan)
 }
 
-fn added_file(path: &str, version: i64, add: &Value, root: &std::path::Path) -> Result<ScanFile> {
+fn added_file(
+    path: &str,
+    version: i64,
+    add: &Value,
+    root: Option<&std::path::Path>,
+) -> Result<ScanFile> {
     if add.get("deletionVector").is_some_and(|d| !d.is_null()) {
         return Err(err(
             path,
@@ -112,12 +121,7 @@ fn added_file(path: &str, version: i64, add: &Value, root: &std::path::Path) -> 
         )
     })?;
     let rel = percent_encoding::percent_decode_str(rel).decode_utf8_lossy();
-    let file = match url::Url::parse(&rel) {
-        Ok(u) if u.scheme() == "file" => u
-            .to_file_path()
-            .map_err(|_| err(path, format!("unsupported file URL {rel}")))?,
-        _ => root.join(rel.as_ref()),
-    };
+    let (file, remote) = data_file(path, root, &rel)?;
     let partition_values: HashMap<String, Option<String>> = add
         .get("partitionValues")
         .and_then(Value::as_object)
@@ -135,6 +139,7 @@ fn added_file(path: &str, version: i64, add: &Value, root: &std::path::Path) -> 
         .map(|n| n as usize);
     Ok(ScanFile {
         path: file,
+        remote,
         partition_values,
         num_records,
         size: add.get("size").and_then(Value::as_i64).unwrap_or(0),

@@ -7,7 +7,8 @@
 use serde_json::Value;
 
 use super::error::Result;
-use super::log::{commit_files, read_actions};
+use super::log::{commit_files, read_actions_in, CommitFile};
+use super::store::TableStore;
 
 /// One commit of the log.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,22 +24,18 @@ pub struct Commit {
     pub is_blind_append: Option<bool>,
 }
 
-fn read_commit(path: &str, version: i64, file: &std::path::Path) -> Result<Commit> {
+fn read_commit(store: &TableStore, path: &str, file: &CommitFile) -> Result<Commit> {
     let mut c = Commit {
-        version,
+        version: file.version,
         ..Default::default()
     };
-    for v in read_actions(path, version, file)? {
+    for v in read_actions_in(store, path, file.version, &file.file)? {
         if let Some(ci) = v.get("commitInfo") {
-            c = parse_commit_info(version, ci);
+            c = parse_commit_info(file.version, ci);
         }
     }
     if c.timestamp_ms.is_none() {
-        c.timestamp_ms = std::fs::metadata(file)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_millis() as i64);
+        c.timestamp_ms = Some(file.modified_ms);
     }
     Ok(c)
 }
@@ -49,17 +46,18 @@ pub fn history(path: &str, limit: Option<usize>) -> Result<Vec<Commit>> {
     if let Some(l) = limit {
         versions.truncate(l);
     }
+    let store = TableStore::open(path)?;
     versions
         .iter()
-        .map(|(v, f)| read_commit(path, *v, f))
+        .map(|f| read_commit(&store, path, f))
         .collect()
 }
 
 /// The oldest commit still in the log.
 pub fn earliest(path: &str) -> Result<Commit> {
     let versions = commit_files(path)?;
-    let (v, f) = versions.last().expect("non-empty");
-    read_commit(path, *v, f)
+    let store = TableStore::open(path)?;
+    read_commit(&store, path, versions.last().expect("non-empty"))
 }
 
 fn parse_commit_info(version: i64, ci: &Value) -> Commit {

@@ -1,17 +1,25 @@
 //! The `_delta_log` read directly: which commit files exist and the actions
 //! in one of them. For what delta-rs' snapshot does not keep: every
 //! version's commit info (history) and the actions of single versions
-//! (change reads), at the cost of the versions asked for only.
-
-use std::path::{Path, PathBuf};
+//! (change reads), at the cost of the versions asked for only. Read through
+//! the table's object store, so a table on S3 reads as a local one.
 
 use serde_json::Value;
 
 use super::error::{err, Result};
-use super::table::{local_dir, table_url};
+use super::store::{StoredFile, TableStore};
 
-/// The commit files of the table at `path` as (version, file), newest first.
-pub fn commit_files(path: &str) -> Result<Vec<(i64, PathBuf)>> {
+/// One commit file: its version and where it is (relative to the root).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitFile {
+    pub version: i64,
+    pub file: String,
+    /// When the file was written (ms since the epoch).
+    pub modified_ms: i64,
+}
+
+/// The commit files of the table at `path`, newest first.
+pub fn commit_files(path: &str) -> Result<Vec<CommitFile>> {
     let mut versions = list(path)?;
     if versions.is_empty() {
         return Err(err(
@@ -19,54 +27,64 @@ pub fn commit_files(path: &str) -> Result<Vec<(i64, PathBuf)>> {
             "no Delta table at this path (no commits in _delta_log)",
         ));
     }
-    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
+    versions.sort_by_key(|c| std::cmp::Reverse(c.version));
     Ok(versions)
 }
 
 /// The latest committed version, `None` when there is no table at `path`.
 pub fn latest_version(path: &str) -> Result<Option<i64>> {
-    match list(path) {
-        Ok(v) => Ok(v.iter().map(|(v, _)| *v).max()),
-        Err(e) if e.message.starts_with("no Delta table") => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(list(path)?.iter().map(|c| c.version).max())
 }
 
-fn list(path: &str) -> Result<Vec<(i64, PathBuf)>> {
-    let url = table_url(path)?;
-    let dir = local_dir(&url).ok_or_else(|| err(path, "not a local table"))?;
-    let entries = std::fs::read_dir(dir.join("_delta_log"))
-        .map_err(|_| err(path, "no Delta table at this path (no _delta_log)"))?;
-    Ok(entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
+fn list(path: &str) -> Result<Vec<CommitFile>> {
+    let store = TableStore::open(path)?;
+    Ok(store
+        .list("_delta_log")?
+        .into_iter()
+        .filter_map(|f: StoredFile| {
+            let name = f.path.rsplit('/').next()?;
             let stem = name.strip_suffix(".json")?;
-            (stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| stem.parse().ok().map(|v| (v, e.path())))
-                .flatten()
+            let version = (stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| stem.parse().ok())
+                .flatten()?;
+            Some(CommitFile {
+                version,
+                file: f.path,
+                modified_ms: f.modified_ms,
+            })
         })
         .collect())
 }
 
-/// The commit file of `version` of the table at `path`.
-pub fn commit_file(path: &str, version: i64) -> Result<PathBuf> {
-    let url = table_url(path)?;
-    let dir = local_dir(&url).ok_or_else(|| err(path, "not a local table"))?;
-    Ok(dir.join("_delta_log").join(format!("{version:020}.json")))
+/// The commit file of `version` (relative to the table's root).
+pub fn commit_file(version: i64) -> String {
+    format!("_delta_log/{version:020}.json")
 }
 
 /// The actions of one commit file, one JSON object per line.
-pub fn read_actions(path: &str, version: i64, file: &Path) -> Result<Vec<Value>> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            err(
-                path,
-                format!("version {version} is no longer in the log (log retention removed it)"),
-            )
-        } else {
-            err(path, format!("cannot read {}: {e}", file.display()))
-        }
+pub fn read_actions(path: &str, version: i64, file: &str) -> Result<Vec<Value>> {
+    let store = TableStore::open(path)?;
+    read_actions_in(&store, path, version, file)
+}
+
+/// [`read_actions`] with the table's store already open.
+pub fn read_actions_in(
+    store: &TableStore,
+    path: &str,
+    version: i64,
+    file: &str,
+) -> Result<Vec<Value>> {
+    let bytes = store.read(file)?.ok_or_else(|| {
+        err(
+            path,
+            format!("version {version} is no longer in the log (log retention removed it)"),
+        )
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        err(
+            path,
+            format!("the transaction log (_delta_log) is corrupt: version {version}: {e}"),
+        )
     })?;
     text.lines()
         .enumerate()

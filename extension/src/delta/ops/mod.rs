@@ -22,6 +22,7 @@ pub mod optimize;
 pub mod options;
 pub mod scan;
 pub mod schema;
+pub mod store;
 pub mod table;
 pub mod vacuum;
 pub mod writer;

@@ -20,12 +20,18 @@ use deltalake::parquet::arrow::ProjectionMask;
 use deltalake::DeltaTable;
 
 use super::error::{err, Result};
+use super::store::TableStore;
 use super::table::{block_on, local_dir, open, snapshot, At};
 
 /// One data file of the snapshot.
 #[derive(Debug, Clone)]
 pub struct ScanFile {
+    /// Where the file is: an absolute local path, or for a table in object
+    /// storage its path relative to the table's root (see `remote`).
     pub path: PathBuf,
+    /// For a table in object storage: the file's path relative to the root,
+    /// read through the table's store.
+    pub remote: Option<String>,
     pub partition_values: HashMap<String, Option<String>>,
     pub num_records: Option<usize>,
     pub size: i64,
@@ -35,6 +41,7 @@ pub struct ScanFile {
 #[derive(Debug, Clone)]
 pub struct ScanPlan {
     pub table: String,
+    pub url: url::Url,
     pub version: i64,
     pub schema: SchemaRef,
     pub partition_columns: Vec<String>,
@@ -64,21 +71,16 @@ impl ScanPlan {
             .as_ref()
             .try_into_arrow()
             .map_err(|e| err(path, format!("unsupported schema: {e}")))?;
-        let root = local_dir(t.table_url()).ok_or_else(|| err(path, "not a local table"))?;
+        let root = local_dir(t.table_url());
         let mut files = Vec::new();
         for f in snap.log_data().iter() {
             if f.deletion_vector_descriptor().is_some() {
                 return Err(err(path, "deletion vectors are not supported"));
             }
-            let p = f.path();
-            let file = if let Ok(u) = url::Url::parse(&p) {
-                u.to_file_path()
-                    .map_err(|_| err(path, format!("unsupported file URL {p}")))?
-            } else {
-                root.join(p.as_ref())
-            };
+            let (file, remote) = data_file(path, root.as_deref(), &f.path())?;
             files.push(ScanFile {
                 path: file,
+                remote,
                 partition_values: f.partition_values_map(),
                 num_records: f.num_records(),
                 size: f.size(),
@@ -86,6 +88,7 @@ impl ScanPlan {
         }
         Ok(ScanPlan {
             table: path.to_string(),
+            url: t.table_url().clone(),
             version: t.version().unwrap_or(0) as i64,
             schema: Arc::new(schema),
             partition_columns: meta.partition_columns().to_vec(),
@@ -95,6 +98,25 @@ impl ScanPlan {
 
     pub fn total_rows(&self) -> Option<usize> {
         self.files.iter().map(|f| f.num_records).sum()
+    }
+}
+
+/// Where a data file the log names (`p`: relative to the table's root, or a
+/// URL) is: a local path, or for a table in object storage (`root` None)
+/// the relative path to read through the table's store.
+pub fn data_file(path: &str, root: Option<&Path>, p: &str) -> Result<(PathBuf, Option<String>)> {
+    match (url::Url::parse(p), root) {
+        (Ok(u), _) if u.scheme() == "file" => Ok((
+            u.to_file_path()
+                .map_err(|_| err(path, format!("unsupported file URL {p}")))?,
+            None,
+        )),
+        (Ok(_), _) => Err(err(
+            path,
+            format!("data file {p}: files outside the table's root are not supported"),
+        )),
+        (Err(_), Some(root)) => Ok((root.join(p), None)),
+        (Err(_), None) => Ok((PathBuf::from(p), Some(p.to_string()))),
     }
 }
 
@@ -108,7 +130,11 @@ impl ScanPlan {
 pub fn parquet_files(path: &str) -> Option<Vec<String>> {
     let table = block_on(open(path, &At::Latest)).ok()?;
     let scan = ScanPlan::new(path, &table).ok()?;
-    if !scan.partition_columns.is_empty() || scan.files.is_empty() {
+    // a table in object storage: DuckDB's reader would need httpfs
+    if !scan.partition_columns.is_empty()
+        || scan.files.is_empty()
+        || scan.files.iter().any(|f| f.remote.is_some())
+    {
         return None;
     }
     let snap = table.snapshot().ok()?;
@@ -161,6 +187,8 @@ pub struct Scanner {
     batch_size: usize,
     next_file: usize,
     current: Option<(ParquetRecordBatchReader, usize)>,
+    /// The table's object store, opened for its first remote file.
+    store: Option<TableStore>,
 }
 
 impl Scanner {
@@ -171,16 +199,43 @@ impl Scanner {
             batch_size,
             next_file: 0,
             current: None,
+            store: None,
         }
     }
 
-    fn open(&self, idx: usize) -> Result<ParquetRecordBatchReader> {
-        let plan = &self.plan;
+    fn open(&mut self, idx: usize) -> Result<ParquetRecordBatchReader> {
+        let plan = Arc::clone(&self.plan);
         let f = &plan.files[idx];
         let e = |m: String| err(&plan.table, format!("data file {}: {m}", f.path.display()));
-        let file = File::open(&f.path).map_err(|x| e(x.to_string()))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|x| e(x.to_string()))?;
+        match &f.remote {
+            None => {
+                let file = File::open(&f.path).map_err(|x| e(x.to_string()))?;
+                let builder =
+                    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|x| e(x.to_string()))?;
+                self.reader(builder, &e)
+            }
+            Some(location) => {
+                if self.store.is_none() {
+                    self.store = Some(TableStore::at(&plan.table, plan.url.clone())?);
+                }
+                let store = self.store.as_ref().expect("opened");
+                let bytes = store
+                    .read(location)?
+                    .ok_or_else(|| e("no such file in the table's storage".into()))?;
+                let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
+                    .map_err(|x| e(x.to_string()))?;
+                self.reader(builder, &e)
+            }
+        }
+    }
+
+    /// The projected, batched reader of one file.
+    fn reader<T: deltalake::parquet::file::reader::ChunkReader + 'static>(
+        &self,
+        builder: ParquetRecordBatchReaderBuilder<T>,
+        e: &dyn Fn(String) -> super::error::DeltaError,
+    ) -> Result<ParquetRecordBatchReader> {
+        let plan = &self.plan;
         let file_schema = builder.schema().clone();
         let wanted: Vec<usize> = self
             .projection

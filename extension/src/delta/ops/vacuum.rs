@@ -15,6 +15,7 @@ use std::path::Path;
 use futures::TryStreamExt;
 
 use super::error::{err, Result};
+use super::store::TableStore;
 use super::table::{block_on, describe, enter, local_dir, open, snapshot, At};
 
 /// Delta Lake's default retention window.
@@ -36,7 +37,6 @@ pub fn vacuum(path: &str, retention_hours: f64, dry_run: bool) -> Result<Vec<Vac
     }
     let _rt = enter();
     let table = block_on(open(path, &At::Latest))?;
-    let root = local_dir(table.table_url()).ok_or_else(|| err(path, "not a local table"))?;
     let snap = snapshot(path, &table)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let cutoff_ms = now_ms - (retention_hours * 3_600_000.0) as i64;
@@ -57,35 +57,55 @@ pub fn vacuum(path: &str, retention_hours: f64, dry_run: bool) -> Result<Vec<Vac
         }
     }
     let mut out = Vec::new();
-    walk(&root, &root, &mut |rel, meta| {
+    let mut visit = |rel: &str, size: u64, modified_ms: i64, delete: &dyn Fn() -> Result<()>| {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         let protected = keep.contains(rel)
             || name
                 .strip_prefix('.')
                 .and_then(|n| n.strip_suffix(".crc"))
                 .is_some_and(|data| keep.contains(&rel.replace(name, data)));
-        let modified_ms = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(now_ms);
         if protected || modified_ms > cutoff_ms {
             return Ok(());
         }
-        let mut deleted = false;
         if !dry_run {
-            std::fs::remove_file(root.join(rel))
-                .map_err(|e| err(path, format!("cannot delete {rel}: {e}")))?;
-            deleted = true;
+            delete()?;
         }
         out.push(Vacuumed {
             path: rel.to_string(),
-            size: meta.len() as i64,
-            deleted,
+            size: size as i64,
+            deleted: !dry_run,
         });
         Ok(())
-    })?;
+    };
+    match local_dir(table.table_url()) {
+        // the directory itself: it also shows a writer's staging files
+        // (`part-….parquet#1`), which an object-store listing hides
+        Some(root) => walk(&root, &root, &mut |rel, meta| {
+            let modified_ms = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(now_ms);
+            visit(rel, meta.len(), modified_ms, &|| {
+                std::fs::remove_file(root.join(rel))
+                    .map_err(|e| err(path, format!("cannot delete {rel}: {e}")))
+            })
+        })?,
+        None => {
+            let store = TableStore::at(path, table.table_url().clone())?;
+            for f in store.list("")? {
+                if f.path
+                    .split('/')
+                    .next()
+                    .is_some_and(|top| top.starts_with('_'))
+                {
+                    continue; // _delta_log and other Delta metadata
+                }
+                visit(&f.path, f.size, f.modified_ms, &|| store.delete(&f.path))?;
+            }
+        }
+    }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }

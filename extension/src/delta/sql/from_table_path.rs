@@ -12,13 +12,16 @@
 //! ([`parquet_files`]): files that were removed or never committed stay
 //! invisible, and the read is one version. A table that needs more than a
 //! list of Parquet files becomes `delta_read(path)`, which handles it or
-//! says clearly why not. A replacement scan gets no client context, so the
+//! says clearly why not, as does a table in object storage (`s3://`: DuckDB's
+//! reader would need httpfs). A replacement scan gets no client context, so the
 //! external-access check uses the latched policy (see `duck::access`).
 
 use std::path::Path;
 
 use super::args::{check, Use};
+use crate::delta::ops::log::latest_version;
 use crate::delta::ops::scan::parquet_files;
+use crate::delta::ops::table::SCHEMES;
 use crate::duck::access::latched;
 use crate::duck::{Arg, Call, ReplacementScan};
 use crate::error::Result;
@@ -36,6 +39,17 @@ impl ReplacementScan for FromTablePath {
         }
         // Refuse before the first file system call once access is off.
         check(Self::NAME, &latched(), name, Use::Read)?;
+        if is_object_store(name) {
+            // DuckDB's own reader would need httpfs, which cannot be
+            // installed here: medallion reads it (a listing of its log tells
+            // whether it is a table; an unreachable store says why)
+            return Ok(latest_version(name)
+                .map_err(|e| e.in_function(Self::NAME))?
+                .map(|_| Call {
+                    function: super::delta_read::NAME.into(),
+                    args: vec![Arg::Text(name.to_string())],
+                }));
+        }
         if !Path::new(name).join("_delta_log").is_dir() {
             return Ok(None);
         }
@@ -50,6 +64,12 @@ impl ReplacementScan for FromTablePath {
             },
         }))
     }
+}
+
+/// A table in object storage (`s3://`, `s3a://`).
+fn is_object_store(name: &str) -> bool {
+    name.split_once("://")
+        .is_some_and(|(scheme, _)| scheme != "file" && SCHEMES.contains(&scheme))
 }
 
 /// Table names that can only be paths: a bare `tweets` is never ours, so
@@ -68,5 +88,7 @@ mod tests {
         assert!(looks_like_path("lake/silver"));
         assert!(looks_like_path("./silver"));
         assert_eq!(FromTablePath::plan("no/such/table").unwrap(), None);
+        assert!(is_object_store("s3://bucket/t") && is_object_store("s3a://bucket/t"));
+        assert!(!is_object_store("file:///tmp/t") && !is_object_store("lake/t"));
     }
 }

@@ -30,7 +30,7 @@ use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 
 use super::error::{err, Result};
 use super::scan::{ScanPlan, Scanner};
-use super::table::{block_on, describe, enter, local_dir, lost_the_version, open, snapshot, At};
+use super::table::{block_on, describe, enter, lost_the_version, open, snapshot, At};
 use super::zorder::{aligned_ranges, zorder_sort};
 
 mod select;
@@ -303,11 +303,9 @@ fn commit_unless_taken(
 
 /// Deletes the files of a commit that will not happen (best effort).
 fn discard(table: &deltalake::DeltaTable, actions: &[Action]) {
-    if let Some(root) = local_dir(table.table_url()) {
-        for a in actions {
-            if let Action::Add(add) = a {
-                let _ = std::fs::remove_file(root.join(&add.path));
-            }
-        }
-    }
+    let added = actions.iter().filter_map(|a| match a {
+        Action::Add(add) => Some(add.path.as_str()),
+        _ => None,
+    });
+    super::store::discard(table.table_url(), added);
 }

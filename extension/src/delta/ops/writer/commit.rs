@@ -12,9 +12,7 @@ use super::{TableWriter, WriteOutcome};
 use crate::delta::ops::error::{err, Result};
 use crate::delta::ops::options::{mode_name, WriteOptions};
 use crate::delta::ops::schema::{check_append_schema, kernel_schema, merged};
-use crate::delta::ops::table::{
-    block_on, describe, enter, is_conflict, local_dir, open_if_exists, snapshot,
-};
+use crate::delta::ops::table::{block_on, describe, enter, is_conflict, open_if_exists, snapshot};
 
 impl TableWriter {
     /// Commits everything written as one Delta version.
@@ -215,11 +213,8 @@ impl TableWriter {
     /// Deletes the data files this writer wrote but will not commit (best
     /// effort: vacuum removes whatever is left).
     fn discard_files(&mut self) {
-        if let Some(root) = local_dir(&self.url) {
-            for a in self.adds.drain(..) {
-                let _ = std::fs::remove_file(root.join(&a.path));
-            }
-        }
+        let adds: Vec<_> = self.adds.drain(..).collect();
+        crate::delta::ops::store::discard(&self.url, adds.iter().map(|a| a.path.as_str()));
     }
 
     fn bytes(&self) -> i64 {
