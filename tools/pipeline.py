@@ -44,6 +44,17 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def is_s3(location: str) -> bool:
+    """An s3://bucket/prefix lake (the Delta functions reach it through the
+    AWS_* environment: credentials, AWS_REGION, AWS_ENDPOINT_URL)."""
+    return location[:5].lower() == "s3://"
+
+
+def lake_location(lake: str) -> str:
+    """The lake as the SQL sees it: an s3:// URL unchanged, a local path absolute."""
+    return lake if is_s3(lake) else os.path.abspath(lake)
+
+
 def pass_script(args, layers, raw=None, threads=None, extra=None, tail=None) -> str:
     """The SQL one pass runs: settings, variables, each layer file, the summary.
 
@@ -52,7 +63,7 @@ def pass_script(args, layers, raw=None, threads=None, extra=None, tail=None) -> 
     instead of printing the summary."""
     variables = {
         "landing": os.path.abspath(args.landing),
-        "lake": os.path.abspath(args.lake),
+        "lake": lake_location(args.lake),
         "reports": os.path.abspath(args.reports),
         "settle_seconds": str(args.settle_seconds),
     }
@@ -79,7 +90,8 @@ class PassFailed(Exception):
 
 def run_pass(args, layers) -> dict:
     """One pass; returns {layer: {item: value or note}}."""
-    os.makedirs(args.lake, exist_ok=True)
+    if not is_s3(args.lake):  # an object store has no directories to create
+        os.makedirs(args.lake, exist_ok=True)
     os.makedirs(args.reports, exist_ok=True)
     if getattr(args, "ray", None):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -197,7 +209,7 @@ def landing_files(landing: str) -> list[str]:
 
 
 def print_progress(args) -> int:
-    lake = sql_literal(os.path.abspath(args.lake))
+    lake = sql_literal(lake_location(args.lake))
     script = (f"SET VARIABLE lake = {lake};\n"
               f".read {sql_literal(os.path.join(REPO, 'sql', '00_setup.sql'))}\n"
               f"SELECT * FROM pipeline_progress({lake});\n")
@@ -209,7 +221,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cli", default=os.path.join(REPO, ".venv", "bin", "duckdb"))
     p.add_argument("--landing", default="landing")
-    p.add_argument("--lake", default="lake")
+    p.add_argument("--lake", default="lake",
+                   help="where the Delta tables live: a directory, or s3://bucket/prefix (credentials, "
+                        "AWS_REGION and AWS_ENDPOINT_URL from the AWS_* environment)")
     p.add_argument("--reports", default="reports", help="where analysis charts (PNG) are written")
     p.add_argument("--layers", default=",".join(LAYERS[1:]),
                    help="comma-separated layers to run after 00_setup (default: all)")
@@ -244,10 +258,11 @@ def main(argv=None) -> int:
         p.error(f"unknown layer(s) {unknown}; known: {', '.join(LAYERS)}")
     for flag, value in (("--lake", args.lake), ("--landing", args.landing), ("--reports", args.reports)):
         scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
-        if scheme:
+        if scheme and not (flag == "--lake" and is_s3(value)):
             # Without this a URL would silently become a local directory named 's3:'.
             print(f"pipeline: {flag} {value!r}: {scheme.group(1)}:// is not supported yet; "
-                  "the lake, landing and reports must be local (or mounted) directories", file=sys.stderr)
+                  "the lake must be a local (or mounted) directory or an s3:// URL, "
+                  "the landing and reports local (or mounted) directories", file=sys.stderr)
             return 2
     extension = os.path.join(REPO, "build", "release", "medallion.duckdb_extension")
     if not os.path.isfile(extension):

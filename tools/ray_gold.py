@@ -16,7 +16,8 @@ A pass writes gold the way Spark writes a Delta table:
 
 Exactly once: a task that dies is retried by Ray (its half-written files are
 in no commit); the driver commits only the files of tasks that finished; a
-pass that another pass beat to the commit is skipped and its files deleted;
+pass that another pass beat to the commit is skipped (its files are in no
+version and `delta_vacuum` removes them);
 a driver killed before the commit leaves gold as it was (the next pass does
 the work again) and the files in no commit, which `delta_vacuum` removes.
 

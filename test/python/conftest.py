@@ -7,6 +7,7 @@ import subprocess
 
 import duckdb
 import pytest
+from s3_server import s3  # noqa: F401 - the moto S3 server fixture (test_delta_s3.py)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXT = os.environ.get("MEDALLION_EXTENSION", os.path.join(REPO, "build/release/medallion.duckdb_extension"))

@@ -181,14 +181,14 @@ def test_a_killed_run_restarted_ingests_exactly_once(tmp_path):
     assert c["gold_rows"] == c["silver_rows"], c
 
 
-def test_an_object_store_lake_is_refused_not_written_to_a_local_s3_directory(tmp_path):
-    """Object storage is not supported yet: a URL must fail with a clear error,
-    never become a local directory named 's3:'."""
+def test_an_unsupported_object_store_lake_is_refused_not_written_to_a_local_directory(tmp_path):
+    """Only s3:// is supported (test_delta_s3.py): another URL must fail with
+    a clear error, never become a local directory named 'gs:'."""
     cmd = [PY, os.path.join(REPO, "tools", "pipeline.py"), "--landing", str(tmp_path / "landing"),
-           "--lake", "s3://bucket/lake", "--reports", str(tmp_path / "reports")]
+           "--lake", "gs://bucket/lake", "--reports", str(tmp_path / "reports")]
     out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 2
-    assert "pipeline: --lake 's3://bucket/lake': s3:// is not supported yet" in out.stderr
+    assert "pipeline: --lake 'gs://bucket/lake': gs:// is not supported yet" in out.stderr
     assert os.listdir(tmp_path) == []
 
 

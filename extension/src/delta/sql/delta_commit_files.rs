@@ -4,7 +4,8 @@
 //! `delta_write`'s commit options (`mode`, `txn_app_id`, `txn_version`,
 //! `txn_from_version`, `commit_message`, `checkpoint_interval`) and its
 //! guarantees: exactly once under a `txn` (a commit whose txn was already
-//! applied is skipped and its files deleted), compare-and-set with
+//! applied is skipped; the files it was given stay, as they may be committed
+//! already, and `delta_vacuum` removes them if not), compare-and-set with
 //! `txn_from_version`, a table created if missing.
 //!
 //! ```sql

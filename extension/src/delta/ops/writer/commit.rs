@@ -211,10 +211,13 @@ impl TableWriter {
     }
 
     /// Deletes the data files this writer wrote but will not commit (best
-    /// effort: vacuum removes whatever is left).
+    /// effort: vacuum removes whatever is left). Files taken from other
+    /// writers stay: the same files may have been committed before.
     fn discard_files(&mut self) {
         let adds: Vec<_> = self.adds.drain(..).collect();
-        crate::delta::ops::store::discard(&self.url, adds.iter().map(|a| a.path.as_str()));
+        let own = adds.iter().map(|a| a.path.as_str());
+        let own = own.filter(|p| !self.taken.contains(*p));
+        crate::delta::ops::store::discard(&self.url, own);
     }
 
     fn bytes(&self) -> i64 {

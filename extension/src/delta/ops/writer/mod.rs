@@ -63,6 +63,9 @@ pub struct TableWriter {
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     adds: Vec<Add>,
+    /// Paths of `adds` another writer wrote ([`Self::take_files`]): a
+    /// skipped commit leaves them, as they may be committed already.
+    taken: std::collections::HashSet<String>,
     rows: u64,
 }
 
@@ -143,6 +146,7 @@ impl TableWriter {
             pending: Vec::new(),
             pending_rows: 0,
             adds: Vec::new(),
+            taken: Default::default(),
             rows: 0,
         })
     }

@@ -119,6 +119,8 @@ impl TableWriter {
             ));
         }
         self.rows += files.rows;
+        self.taken
+            .extend(files.files.iter().map(|a| a.path.clone()));
         self.adds.extend(files.files);
         Ok(())
     }
@@ -182,14 +184,34 @@ mod tests {
         );
         assert_eq!(out.files_added, 2);
         assert_eq!(rows_in(&p), 250);
-        // the same txn again (a retried pass): skipped, and its files deleted
+        // the same txn again (a retried pass): skipped; the files it was
+        // given stay (they might be committed already), vacuum's to remove
         let c = worker(&p, 0..100);
         let orphan = std::path::Path::new(&p).join(&c.files[0].path);
-        assert!(orphan.exists());
-        let again = driver(&p, opts, vec![c]);
+        let again = driver(&p, opts.clone(), vec![c]);
         assert_eq!(again.status, "skipped: txn already applied");
-        assert!(!orphan.exists(), "a skipped commit leaves no files behind");
+        assert!(orphan.exists());
         assert_eq!(rows_in(&p), 250);
+        // the very same files committed twice: the second is skipped and
+        // the table keeps every file it references
+        let d = worker(&p, 300..310);
+        let opts9 = WriteOptions {
+            txn: Some(("medallion.gold".into(), 9)),
+            ..Default::default()
+        };
+        assert_eq!(
+            driver(&p, opts9.clone(), vec![d.clone()]).status,
+            "committed"
+        );
+        assert_eq!(
+            driver(&p, opts9, vec![d]).status,
+            "skipped: txn already applied"
+        );
+        assert_eq!(rows_in(&p), 260);
+        assert!(files(&p, &At::Latest)
+            .unwrap()
+            .iter()
+            .all(|f| std::path::Path::new(&p).join(&f.path).exists()));
         let _ = std::fs::remove_dir_all(&p);
     }
 
