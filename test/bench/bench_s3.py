@@ -24,6 +24,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "test", "python"))
+from bench_five_s import timed  # noqa: E402  (best of N wall-clock seconds)
 from doc_section import write_section  # noqa: E402
 from s3_server import running_s3  # noqa: E402
 
@@ -33,15 +34,6 @@ PY = sys.executable
 EXT = os.path.join(REPO, "build", "release", "medallion.duckdb_extension")
 TINY = os.path.join(REPO, "test", "fixtures", "models", "tiny-bert")
 PASS_LINE = re.compile(r"^\s+(bronze|silver|gold|metrics|analyses)\s+([\d.]+) s", re.M)
-
-
-def timed(fn, repeat=3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def table_ops(table: str, rows: int) -> dict:
