@@ -19,7 +19,7 @@ use arrow59::array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
 use serde_json::Value;
 
 use super::error::{err, Result};
-use super::log::{commit_file, latest_version, read_actions_in};
+use super::log::{commit_file, latest_in, read_actions};
 use super::scan::{data_file, ScanFile, ScanPlan, Scanner};
 use super::store::TableStore;
 use super::table::{block_on, enter, local_dir, open, At};
@@ -47,7 +47,8 @@ pub fn changes(path: &str, after: i64, until: Option<i64>) -> Result<ChangePlan>
             format!("after_version must be ≥ -1, got {after}"),
         ));
     }
-    let latest = latest_version(path)?
+    let store = TableStore::open(path)?;
+    let latest = latest_in(&store)?
         .ok_or_else(|| err(path, "no Delta table at this path (no _delta_log)"))?;
     let until = until.unwrap_or(latest);
     if until > latest || until < 0 {
@@ -59,7 +60,6 @@ pub fn changes(path: &str, after: i64, until: Option<i64>) -> Result<ChangePlan>
     let table = block_on(open(path, &At::Version(until)))?;
     let mut scan = ScanPlan::new(path, &table)?;
     let root = local_dir(table.table_url());
-    let store = TableStore::at(path, table.table_url().clone())?;
     scan.files.clear();
     let mut plan = ChangePlan {
         scan,
@@ -69,7 +69,7 @@ pub fn changes(path: &str, after: i64, until: Option<i64>) -> Result<ChangePlan>
         until,
     };
     for version in (after + 1)..=until {
-        let actions = read_actions_in(&store, path, version, &commit_file(version))?;
+        let actions = read_actions(&store, path, version, &commit_file(version))?;
         let timestamp = actions.iter().find_map(|a| {
             let ci = a.get("commitInfo")?;
             ci.get("inCommitTimestamp")

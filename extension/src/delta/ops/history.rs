@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::error::Result;
-use super::log::{commit_files, read_actions_in, CommitFile};
+use super::log::{commit_files, read_actions, CommitFile};
 use super::store::TableStore;
 
 /// One commit of the log.
@@ -29,7 +29,7 @@ fn read_commit(store: &TableStore, path: &str, file: &CommitFile) -> Result<Comm
         version: file.version,
         ..Default::default()
     };
-    for v in read_actions_in(store, path, file.version, &file.file)? {
+    for v in read_actions(store, path, file.version, &file.file)? {
         if let Some(ci) = v.get("commitInfo") {
             c = parse_commit_info(file.version, ci);
         }
@@ -42,11 +42,11 @@ fn read_commit(store: &TableStore, path: &str, file: &CommitFile) -> Result<Comm
 
 /// Lists the commits of the table at `path`, newest first.
 pub fn history(path: &str, limit: Option<usize>) -> Result<Vec<Commit>> {
-    let mut versions = commit_files(path)?;
+    let store = TableStore::open(path)?;
+    let mut versions = commit_files(&store, path)?;
     if let Some(l) = limit {
         versions.truncate(l);
     }
-    let store = TableStore::open(path)?;
     versions
         .iter()
         .map(|f| read_commit(&store, path, f))
@@ -55,8 +55,8 @@ pub fn history(path: &str, limit: Option<usize>) -> Result<Vec<Commit>> {
 
 /// The oldest commit still in the log.
 pub fn earliest(path: &str) -> Result<Commit> {
-    let versions = commit_files(path)?;
     let store = TableStore::open(path)?;
+    let versions = commit_files(&store, path)?;
     read_commit(&store, path, versions.last().expect("non-empty"))
 }
 

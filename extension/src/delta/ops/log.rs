@@ -18,9 +18,9 @@ pub struct CommitFile {
     pub modified_ms: i64,
 }
 
-/// The commit files of the table at `path`, newest first.
-pub fn commit_files(path: &str) -> Result<Vec<CommitFile>> {
-    let mut versions = list(path)?;
+/// The commit files of the table at `path` (its `store`), newest first.
+pub fn commit_files(store: &TableStore, path: &str) -> Result<Vec<CommitFile>> {
+    let mut versions = list(store)?;
     if versions.is_empty() {
         return Err(err(
             path,
@@ -33,11 +33,15 @@ pub fn commit_files(path: &str) -> Result<Vec<CommitFile>> {
 
 /// The latest committed version, `None` when there is no table at `path`.
 pub fn latest_version(path: &str) -> Result<Option<i64>> {
-    Ok(list(path)?.iter().map(|c| c.version).max())
+    latest_in(&TableStore::open(path)?)
 }
 
-fn list(path: &str) -> Result<Vec<CommitFile>> {
-    let store = TableStore::open(path)?;
+/// [`latest_version`] of a table whose store is open.
+pub fn latest_in(store: &TableStore) -> Result<Option<i64>> {
+    Ok(list(store)?.iter().map(|c| c.version).max())
+}
+
+fn list(store: &TableStore) -> Result<Vec<CommitFile>> {
     Ok(store
         .list("_delta_log")?
         .into_iter()
@@ -61,14 +65,9 @@ pub fn commit_file(version: i64) -> String {
     format!("_delta_log/{version:020}.json")
 }
 
-/// The actions of one commit file, one JSON object per line.
-pub fn read_actions(path: &str, version: i64, file: &str) -> Result<Vec<Value>> {
-    let store = TableStore::open(path)?;
-    read_actions_in(&store, path, version, file)
-}
-
-/// [`read_actions`] with the table's store already open.
-pub fn read_actions_in(
+/// The actions of one commit file of the table at `path` (its `store`),
+/// one JSON object per line.
+pub fn read_actions(
     store: &TableStore,
     path: &str,
     version: i64,
